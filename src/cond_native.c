@@ -35,3 +35,8 @@ void sp_cond_backend_signal_(sp_cond_t *c) {
 void sp_cond_backend_broadcast_(sp_cond_t *c) {
   sp_native_cond_broadcast_(SP_NATIVE_COND_(c));
 }
+
+/* The native condition wakes its waiters itself: nothing is ever deferred. */
+void sp_cond_wake_deferred_(void *wake) {
+  (void)wake;
+}

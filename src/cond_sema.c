@@ -3,44 +3,49 @@
  *
  * Algorithm. Each waiter brings its own semaphore (struct sp_waiter_, on its
  * stack), appends itself to the condition's FIFO queue, releases the mutex
- * and waits on its semaphore. sp_cond_signal removes the queue's head and
- * posts its semaphore; sp_cond_broadcast does so for every queued waiter. A
- * waiter whose deadline passes re-acquires the mutex and, if it is still
- * queued, removes itself and returns SP_TIMEDOUT; if it is no longer queued,
- * a signal chose it in the meantime, so it consumes that post and returns
- * SP_OK.
+ * M and waits on its semaphore. sp_cond_signal removes the queue's head
+ * ("chooses" it); sp_cond_broadcast chooses every queued waiter. A chosen
+ * waiter's semaphore is posted when M is next released (sp_mutex_unlock_
+ * posts the list kept in M's wake_ field), so the woken thread does not wake
+ * up only to block on the M its signaller still holds. A waiter whose
+ * deadline passes re-acquires M and, if it is still queued, removes itself
+ * and returns SP_TIMEDOUT; if it is no longer queued, a signal chose it, so
+ * it waits for that post (made when the chooser released M, or about to be)
+ * and returns SP_OK.
  *
- * Invariants, each kept under the user's mutex M, which every wait, signal
- * and broadcast caller holds (src/cond.c checks it):
+ * Invariants, each kept under M, which every wait, signal and broadcast
+ * caller holds (src/cond.c checks it):
  *  I1. The queue holds exactly the waiters that no signal or broadcast has
  *      chosen and that have not timed out; `queued` says whether a waiter is
  *      in it.
- *  I2. A waiter's semaphore is posted exactly once if a signal or broadcast
- *      removes it from the queue, and never otherwise.
+ *  I2. A waiter's semaphore is posted exactly once if it is chosen, and never
+ *      otherwise: choosing moves it from the queue to M's wake list, and the
+ *      thread that releases M takes the whole list (under M) and posts each
+ *      waiter on it once.
  *
  * Why the promises hold:
  *  - No lost wakeup: a waiter enters the queue before releasing M, and a
  *    signaller holds M, so a signal made after the wait began finds the
- *    waiter queued (I1) and posts it (I2). A post that comes before the
- *    waiter blocks on its semaphore is kept in the semaphore's count.
- *  - No stolen wakeup: a signal posts the semaphore of one waiter that was
- *    queued when it was called; a later waiter has its own semaphore, which
- *    that post cannot reach. Broadcast empties the queue as it was when it
- *    was called, so it wakes exactly those waiters.
- *  - Timeouts: a timed-out waiter decides under M. If still queued, no post
- *    was or will be made to it (I2), it leaves and nothing was consumed. If
- *    not queued, the post was made before the signaller released M, hence
- *    before we re-acquired it: the semaphore's count is 1, the final
- *    sp_sema_p_ returns at once, and the waiter reports the wakeup it
- *    received (SP_OK), so the signal is neither lost nor counted twice.
+ *    waiter queued (I1) and it will be posted (I2). A post that comes before
+ *    the waiter blocks on its semaphore is kept in the semaphore's count.
+ *  - No stolen wakeup: a signal chooses one waiter that was queued when it
+ *    was called and posts that waiter's own semaphore, which no later waiter
+ *    can reach. Broadcast chooses the queue as it was when it was called.
+ *  - Timeouts: a timed-out waiter decides under M. If still queued, it was
+ *    not chosen and never will be (I1, I2): it leaves, nothing consumed. If
+ *    not queued, it was chosen and its post is made by the chooser's release
+ *    of M, so its final untimed sp_sema_p_ returns once that post lands, and
+ *    it reports the wakeup it received (SP_OK): no signal is lost or
+ *    counted twice.
  *  - Bounded counts: by I2 each semaphore is posted at most once per wait and
  *    consumed before the wait returns, so every count stays 0 or 1 and is 0
  *    when the semaphore is destroyed.
- *  - No spurious wakeup: a waiter returns SP_OK only when a signal or
- *    broadcast removed it from the queue.
+ *  - No spurious wakeup: a waiter returns SP_OK only when it was chosen.
  *  - Lifetime: a waiter's struct lives on its stack until it returns, which
- *    is after it re-acquires M; signallers touch it only while holding M.
- * Wakeups are FIFO: the longest waiter is signalled first. */
+ *    is after its semaphore was posted. Signallers touch it under M; the
+ *    releaser of M reads its link before posting it and never touches it
+ *    after.
+ * Wakeups are FIFO: the longest waiter is chosen first. */
 #include "internal.h"
 
 struct sp_waiter_ {
@@ -117,22 +122,38 @@ int sp_cond_backend_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
   return rc;
 }
 
+/* Put the chosen chain first..last (linked by `next`) on M's wake list. */
+static void sp_defer_(sp_cond_t *c, struct sp_waiter_ *first,
+                      struct sp_waiter_ *last) {
+  sp_mutex_t *m = c->mutex_; /* set: there are waiters, and we hold M */
+  last->next = m->wake_;
+  m->wake_ = first;
+}
+
 void sp_cond_backend_signal_(sp_cond_t *c) {
   struct sp_semcond_ *q = SP_SEMCOND_(c);
   struct sp_waiter_ *w = q->head;
   if (w != NULL) {
     sp_dequeue_(q, w);
-    sp_sema_v_(&w->sema);
+    sp_defer_(c, w, w);
   }
 }
 
 void sp_cond_backend_broadcast_(sp_cond_t *c) {
   struct sp_semcond_ *q = SP_SEMCOND_(c);
-  struct sp_waiter_ *w = q->head;
+  struct sp_waiter_ *first = q->head, *last = q->tail;
+  if (first == NULL)
+    return;
   q->head = q->tail = NULL;
-  while (w != NULL) {
-    struct sp_waiter_ *next = w->next;
+  for (struct sp_waiter_ *w = first; w != NULL; w = w->next)
     w->queued = 0;
+  sp_defer_(c, first, last);
+}
+
+void sp_cond_wake_deferred_(void *wake) {
+  struct sp_waiter_ *w = wake;
+  while (w != NULL) {
+    struct sp_waiter_ *next = w->next; /* w may be gone once posted */
     sp_sema_v_(&w->sema);
     w = next;
   }

@@ -59,6 +59,12 @@ static inline int sp_mutex_held_(sp_mutex_t *m) {
   return sp_load_relaxed_(&m->owner_) == sp_thread_id_();
 }
 
+/* Post the waiters that a signal or broadcast chose while the mutex was held
+ * (the emulated condition defers its posts to the unlock, so a woken waiter
+ * does not block on the mutex its signaller still holds). `wake` is the list
+ * taken from sp_mutex_t.wake_ under the mutex; called after releasing it. */
+void sp_cond_wake_deferred_(void *wake);
+
 /* Lock and unlock a valid mutex from inside the library, keeping its owner
  * field right. Lock returns SP_OK or SP_ESYS. */
 static inline int sp_mutex_lock_(sp_mutex_t *m) {
@@ -69,7 +75,14 @@ static inline int sp_mutex_lock_(sp_mutex_t *m) {
 }
 static inline void sp_mutex_unlock_(sp_mutex_t *m) {
   sp_store_relaxed_(&m->owner_, (uintptr_t)0);
+  void *wake = m->wake_;
+  if (SP_LIKELY_(wake == NULL)) {
+    sp_native_mutex_unlock_(SP_NATIVE_MUTEX_(m));
+    return;
+  }
+  m->wake_ = NULL;
   sp_native_mutex_unlock_(SP_NATIVE_MUTEX_(m));
+  sp_cond_wake_deferred_(wake);
 }
 
 /* Condition wait on valid objects with an absolute deadline, for use inside

@@ -15,6 +15,7 @@ int sp_mutex_init(sp_mutex_t *m) {
   if (rc != SP_OK)
     return rc;
   m->owner_ = 0;
+  m->wake_ = NULL;
   m->magic_ = SP_MAGIC_MUTEX_;
   return SP_OK;
 }

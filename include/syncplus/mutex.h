@@ -21,6 +21,7 @@ extern "C" {
 typedef struct sp_mutex {
   SP_STORAGE_(SP_NATIVE_MUTEX_SIZE_) native_;
   uintptr_t owner_; /* holder's thread id, 0 when free (atomic) */
+  void *wake_;      /* waiters chosen by a signal, posted at unlock */
   unsigned magic_;
 } sp_mutex_t;
 
