@@ -13,6 +13,11 @@ set(SP_PORTABLE_SOURCES
   src/cond.c
   src/lock.c
   src/barrier.c
+  src/rlock.c
+  src/semaphore.c
+  src/event.c
+  src/queue.c
+  src/gil.c
 )
 
 # out_var: the backends this platform supports, the default one first.
@@ -108,7 +113,7 @@ function(sp_add_backend_library target backend type)
   endif()
   target_compile_options(${target} PRIVATE -Wall -Wextra ${werror})
   target_link_libraries(${target} PUBLIC Threads::Threads)
-  if(WIN32 AND backend MATCHES "^win32")
-    target_link_libraries(${target} PRIVATE synchronization)
-  endif()
+  # No -lsynchronization for the win32 backends: they use only kernel32
+  # (SRWLOCK, CONDITION_VARIABLE, semaphores, FLS). Linking it first would
+  # bind those imports to api-ms-win-core-synch-l1-2-0.dll (Windows 8+).
 endfunction()

@@ -16,5 +16,10 @@
 #include "syncplus/cond.h"
 #include "syncplus/lock.h"
 #include "syncplus/barrier.h"
+#include "syncplus/rlock.h"
+#include "syncplus/semaphore.h"
+#include "syncplus/event.h"
+#include "syncplus/queue.h"
+#include "syncplus/gil.h"
 
 #endif

@@ -96,7 +96,7 @@ done
 
 if [ "${SYNCPLUS_SKIP_WINDOWS:-0}" != 1 ] && [ -x scripts/test-windows.sh ]; then
   echo "== stage 5: Windows (mingw-w64 cross-build, ctest under wine)"
-  if scripts/test-windows.sh build/test-windows >build/test-windows.log 2>&1; then
+  if BUILD_DIR=$PWD/build/test-windows scripts/test-windows.sh >build/test-windows.log 2>&1; then
     ok=1
   else
     ok=0

@@ -40,7 +40,8 @@
  *       Wake every waiter of *c.
  *
  * Semaphore (type sp_sema_t_; used by the "sem" and "win32-sem" backends,
- * through src/cond_sema.c; each semaphore is private to one waiter):
+ * through src/cond_sema.c, and by src/gil.c on every backend; each
+ * semaphore is private to one waiter, which is in at most one wait):
  *   int sp_sema_init_(sp_sema_t_ *s);
  *       Make *s a semaphore with count 0; SP_OK or SP_ESYS/SP_ENOMEM.
  *   void sp_sema_destroy_(sp_sema_t_ *s);

@@ -6,17 +6,24 @@
 #ifdef _WIN32
 #include <windows.h>
 
+/* The same exact integer conversion as the library's sp_now_ns_ (a double
+ * could round a reading 1 ns below the library's, making a wait look 1 ns
+ * shorter than its timeout). */
 int64_t t_now_ns(void) {
-  static LARGE_INTEGER freq;
-  LARGE_INTEGER c;
-  if (freq.QuadPart == 0)
-    QueryPerformanceFrequency(&freq);
+  LARGE_INTEGER f, c;
+  QueryPerformanceFrequency(&f);
   QueryPerformanceCounter(&c);
-  return (int64_t)((double)c.QuadPart * 1e9 / (double)freq.QuadPart);
+  return (c.QuadPart / f.QuadPart) * 1000000000 +
+         (c.QuadPart % f.QuadPart) * 1000000000 / f.QuadPart;
 }
 
+/* At least ns, like nanosleep: Sleep takes whole milliseconds (rounded up
+ * here) and may end up to a timer tick early, so sleep again until the
+ * clock agrees. */
 void t_sleep_ns(int64_t ns) {
-  Sleep((DWORD)((ns + 999999) / 1000000));
+  int64_t end = t_now_ns() + ns;
+  for (int64_t left = ns; left > 0; left = end - t_now_ns())
+    Sleep((DWORD)((left + 999999) / 1000000));
 }
 
 void t_yield(void) {

@@ -1,0 +1,72 @@
+/* libsyncplus: sp_event_t, Python's threading.Event.
+ *
+ * A flag that threads can wait for: sp_event_set() raises it and wakes every
+ * waiter, sp_event_clear() lowers it, sp_event_wait() returns as soon as the
+ * flag is raised. A waiter that was waiting when the flag was raised returns
+ * SP_OK even if the flag was lowered again before it ran (CPython issue
+ * 13502): a set is never missed by a thread that was waiting for it.
+ *
+ * Memory: whatever a thread wrote before sp_event_set() is visible to a
+ * thread whose sp_event_wait() returns SP_OK, or whose sp_event_is_set()
+ * returns 1, because of that set.
+ *
+ * Every function returns SP_EINVAL for a NULL, uninitialised or destroyed
+ * event. All functions are thread-safe except init and destroy, which must
+ * not run concurrently with any other use of the same event.
+ *
+ * Usage:
+ *     // producer                      // consumer
+ *     result = compute();              if (sp_event_wait(&done, 5 * SP_NS_PER_S)
+ *     sp_event_set(&done);                 == SP_OK)
+ *                                        use(result);
+ *                                      else { ... SP_TIMEDOUT ... } */
+#ifndef SYNCPLUS_EVENT_H
+#define SYNCPLUS_EVENT_H
+
+#include "syncplus/cond.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Embeddable; the fields are private. */
+typedef struct sp_event {
+  sp_mutex_t mu_;
+  sp_cond_t cv_;
+  int flag_;        /* 1 when set (atomic; written under mu_) */
+  uint64_t epoch_;  /* number of times the flag went from 0 to 1 (under mu_) */
+  unsigned magic_;
+} sp_event_t;
+
+/* Make *e an event whose flag is clear. SP_OK, or SP_ESYS/SP_ENOMEM when the
+ * OS refuses. */
+SP_API int sp_event_init(sp_event_t *e);
+
+/* Destroy *e, set or not. SP_OK; SP_EPERM if threads are waiting in
+ * sp_event_wait() (it stays usable). */
+SP_API int sp_event_destroy(sp_event_t *e);
+
+/* Raise the flag and wake every thread waiting in sp_event_wait(). Setting
+ * a set event does nothing. SP_OK. */
+SP_API int sp_event_set(sp_event_t *e);
+
+/* Lower the flag; later waits block until the next sp_event_set(). Threads
+ * that a set already woke still return SP_OK. SP_OK. */
+SP_API int sp_event_clear(sp_event_t *e);
+
+/* 1 if the flag is raised at the moment of the call, 0 if not, or
+ * SP_EINVAL. */
+SP_API int sp_event_is_set(sp_event_t *e);
+
+/* Wait until the flag is raised, at most timeout_ns (SP_FOREVER: no limit;
+ * 0: do not wait). SP_OK when the flag is raised at the call, or is raised
+ * while the caller waits (even if cleared again before the caller runs);
+ * SP_BUSY when timeout_ns is 0 and the flag is not raised; SP_TIMEDOUT when
+ * the timeout passed without a set; SP_EINVAL for a timeout below -1. */
+SP_API int sp_event_wait(sp_event_t *e, int64_t timeout_ns);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

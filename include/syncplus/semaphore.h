@@ -1,0 +1,76 @@
+/* libsyncplus: sp_sem_t, Python's threading.Semaphore and BoundedSemaphore.
+ *
+ * A counting semaphore: sp_sem_acquire() waits until the value is positive
+ * and decrements it; sp_sem_release(s, n) adds n and wakes up to n waiters.
+ * Any thread may release (a semaphore has no owner). Made with a nonzero
+ * bound, it is a BoundedSemaphore: a release that would take the value past
+ * the bound is refused with SP_EPERM (CPython raises ValueError), which
+ * catches releasing more often than acquiring. The value never exceeds
+ * INT_MAX, bounded or not.
+ *
+ * Waiters are not ordered: a thread arriving while a woken waiter is on its
+ * way may take the unit first (the woken waiter then waits again), as in
+ * CPython. Memory: whatever a thread wrote before sp_sem_release() is
+ * visible to the thread whose sp_sem_acquire() takes that unit.
+ *
+ * Every function returns SP_EINVAL for a NULL, uninitialised or destroyed
+ * semaphore. All functions are thread-safe except init and destroy, which
+ * must not run concurrently with any other use of the same semaphore.
+ *
+ * Usage, at most 4 threads inside a section:
+ *     sp_sem_init(&s, 4, 4);
+ *     ...
+ *     if (sp_sem_acquire(&s, 100 * SP_NS_PER_MS) == SP_OK) {
+ *       ... at most 4 threads here ...
+ *       sp_sem_release(&s, 1);
+ *     } else { ... SP_TIMEDOUT: too busy, give up or retry ... } */
+#ifndef SYNCPLUS_SEMAPHORE_H
+#define SYNCPLUS_SEMAPHORE_H
+
+#include "syncplus/cond.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Embeddable; the fields are private. */
+typedef struct sp_sem {
+  sp_mutex_t mu_;
+  sp_cond_t cv_;
+  int value_; /* under mu_ */
+  int bound_; /* 0: unbounded */
+  unsigned magic_;
+} sp_sem_t;
+
+/* Make *s a semaphore with the given initial value (0 or more). bound 0
+ * makes an unbounded Semaphore; bound > 0 a BoundedSemaphore whose value may
+ * never exceed bound. SP_OK; SP_EINVAL for a negative value or bound, or a
+ * value greater than a nonzero bound; SP_ESYS/SP_ENOMEM when the OS
+ * refuses. */
+SP_API int sp_sem_init(sp_sem_t *s, int value, int bound);
+
+/* Destroy *s. SP_OK; SP_EPERM if threads are waiting in sp_sem_acquire()
+ * (it stays usable). */
+SP_API int sp_sem_destroy(sp_sem_t *s);
+
+/* Wait until the value is positive, at most timeout_ns (SP_FOREVER: no
+ * limit; 0: do not wait), and decrement it. SP_OK when decremented; SP_BUSY
+ * when timeout_ns is 0 and the value is 0; SP_TIMEDOUT when the timeout
+ * passed first (the value is unchanged by this call); SP_EINVAL for a
+ * timeout below -1. */
+SP_API int sp_sem_acquire(sp_sem_t *s, int64_t timeout_ns);
+
+/* Add n (1 or more) to the value and wake up to n waiters. Any thread may
+ * call it. SP_OK; SP_EINVAL for n < 1; SP_EPERM, changing nothing, if the
+ * value would exceed the bound of a BoundedSemaphore (released too many
+ * times) or INT_MAX. */
+SP_API int sp_sem_release(sp_sem_t *s, int n);
+
+/* The value at the moment of the call (0 or more), or SP_EINVAL. */
+SP_API int sp_sem_value(sp_sem_t *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,120 @@
+/* sp_sem_t: Python's Semaphore and BoundedSemaphore, as a value under a
+ * mutex and one condition (CPython's algorithm).
+ *
+ * Invariants (under mu_): 0 <= value_ <= limit, where limit is bound_ for a
+ * BoundedSemaphore and INT_MAX otherwise. A release that would break it
+ * changes nothing.
+ *
+ * acquire: while value_ == 0, wait on cv_ (until the deadline); then take
+ * one unit. release(n): add n, then signal cv_ min(n, waiters) times.
+ *
+ * No lost wakeup. Let U be the threads asleep in cv_ that no signal has
+ * chosen, and P the threads a signal chose (or that woke spuriously) that
+ * have not yet re-tested value_. Invariant, whenever mu_ is free:
+ *     U > 0  implies  value_ <= P,
+ * i.e. while a thread sleeps unchosen, every unit is headed for by a woken
+ * thread. Each step keeps it:
+ *  - a thread goes to sleep only after finding value_ == 0, and it tests
+ *    and enqueues on cv_ without releasing mu_;
+ *  - release(n), under mu_, adds n and signals min(n, cv_.nwaiters_) times;
+ *    nwaiters_ >= U, and each signal moves a distinct unchosen sleeper from
+ *    U to P (sp_cond_t: no lost, no stolen wakeup), so either U becomes 0
+ *    or P grows by n as value_ does;
+ *  - a thread of P re-tests: it takes a unit (value_ and P drop by one), or
+ *    finds 0 and sleeps again (an acquirer that barged in took the unit);
+ *  - a barging acquirer only lowers value_;
+ *  - a timed-out waiter re-tests value_ under mu_ and takes a unit if there
+ *    is one (SP_OK), so a wakeup that raced with its timeout is used, not
+ *    lost; it leaves with SP_TIMEDOUT only when value_ is 0.
+ * So a unit is never left unclaimed while an acquirer sleeps. */
+
+#include <limits.h>
+
+#include "internal.h"
+
+int sp_sem_init(sp_sem_t *s, int value, int bound) {
+  if (s == NULL || value < 0 || bound < 0 || (bound > 0 && value > bound))
+    return SP_EINVAL;
+  int rc = sp_mutex_init(&s->mu_);
+  if (rc != SP_OK)
+    return rc;
+  rc = sp_cond_init(&s->cv_);
+  if (rc != SP_OK) {
+    sp_mutex_destroy(&s->mu_);
+    return rc;
+  }
+  s->value_ = value;
+  s->bound_ = bound;
+  s->magic_ = SP_MAGIC_SEM_;
+  return SP_OK;
+}
+
+int sp_sem_destroy(sp_sem_t *s) {
+  if (SP_BAD_(s, SP_MAGIC_SEM_))
+    return SP_EINVAL;
+  int rc = sp_mutex_lock_(&s->mu_);
+  if (rc != SP_OK)
+    return rc;
+  unsigned waiters = s->cv_.nwaiters_;
+  sp_mutex_unlock_(&s->mu_);
+  if (waiters != 0)
+    return SP_EPERM;
+  s->magic_ = 0;
+  sp_cond_destroy(&s->cv_);
+  sp_mutex_destroy(&s->mu_);
+  return SP_OK;
+}
+
+int sp_sem_acquire(sp_sem_t *s, int64_t timeout_ns) {
+  if (SP_BAD_(s, SP_MAGIC_SEM_))
+    return SP_EINVAL;
+  int64_t deadline;
+  if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
+    return SP_EINVAL;
+  int rc = sp_mutex_lock_(&s->mu_);
+  if (rc != SP_OK)
+    return rc;
+  if (s->value_ == 0 && timeout_ns == 0)
+    rc = SP_BUSY;
+  while (rc == SP_OK && s->value_ == 0) {
+    rc = sp_cond_wait_until_(&s->cv_, &s->mu_, deadline);
+    if (rc != SP_OK && s->value_ > 0)
+      rc = SP_OK; /* a unit is here after all: take it, lose no wakeup */
+  }
+  if (rc == SP_OK)
+    s->value_--;
+  sp_mutex_unlock_(&s->mu_);
+  return rc;
+}
+
+int sp_sem_release(sp_sem_t *s, int n) {
+  if (SP_BAD_(s, SP_MAGIC_SEM_) || n < 1)
+    return SP_EINVAL;
+  int rc = sp_mutex_lock_(&s->mu_);
+  if (rc != SP_OK)
+    return rc;
+  int limit = s->bound_ > 0 ? s->bound_ : INT_MAX;
+  if (n > limit - s->value_) {
+    sp_mutex_unlock_(&s->mu_);
+    return SP_EPERM;
+  }
+  s->value_ += n;
+  unsigned wake = s->cv_.nwaiters_;
+  if ((unsigned)n < wake)
+    wake = (unsigned)n;
+  while (wake-- > 0)
+    sp_cond_backend_signal_(&s->cv_);
+  sp_mutex_unlock_(&s->mu_);
+  return SP_OK;
+}
+
+int sp_sem_value(sp_sem_t *s) {
+  if (SP_BAD_(s, SP_MAGIC_SEM_))
+    return SP_EINVAL;
+  int rc = sp_mutex_lock_(&s->mu_);
+  if (rc != SP_OK)
+    return rc;
+  int v = s->value_;
+  sp_mutex_unlock_(&s->mu_);
+  return v;
+}

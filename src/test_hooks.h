@@ -1,0 +1,14 @@
+/* Test seams: internal functions compiled into every backend library (with
+ * hidden visibility, so never exported from the shared library) that let the
+ * test suite, which links the static per-backend libraries, reach failure
+ * paths it could not otherwise provoke. Not part of the API. Tests include
+ * this file as "../src/test_hooks.h". */
+#ifndef SP_TEST_HOOKS_H_
+#define SP_TEST_HOOKS_H_
+
+/* Make the queue's allocator (src/queue.c) fail: the next n allocations
+ * succeed, then every later one fails, until called again with n < 0, which
+ * turns failing off (the default). Global to all queues; thread-safe. */
+void sp_queue_set_alloc_fail_after_(int n);
+
+#endif
