@@ -1,0 +1,201 @@
+/* The OS half of the bench harness on POSIX (Linux: futex): the clock,
+ * threads, the raw baselines and byte channels. Everything POSIX-only in
+ * bench/ is in this file; a Win32 port implements the same functions of
+ * bench.h in bench_win32.c. */
+#include "bench.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
+
+_Static_assert(sizeof(pthread_t) <= sizeof(((bench_thread *)0)->h_),
+               "pthread_t does not fit bench_thread");
+_Static_assert(sizeof(pthread_mutex_t) <= sizeof(((bench_rmutex *)0)->s_),
+               "pthread_mutex_t does not fit bench_rmutex");
+_Static_assert(sizeof(pthread_cond_t) <= sizeof(((bench_rcond *)0)->s_),
+               "pthread_cond_t does not fit bench_rcond");
+_Static_assert(sizeof(sem_t) <= sizeof(((bench_rsem *)0)->s_),
+               "sem_t does not fit bench_rsem");
+
+#define PM_(m) ((pthread_mutex_t *)(void *)&(m)->s_)
+#define PC_(c) ((pthread_cond_t *)(void *)&(c)->s_)
+#define PS_(s) ((sem_t *)(void *)&(s)->s_)
+
+int64_t bench_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static struct timespec bench_ts_(int64_t ns) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)(ns / 1000000000);
+  ts.tv_nsec = (long)(ns % 1000000000);
+  return ts;
+}
+
+void bench_sleep_until_ns(int64_t deadline) {
+  struct timespec ts = bench_ts_(deadline);
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+    ;
+}
+
+void bench_sleep_ns(int64_t ns) {
+  if (ns > 0)
+    bench_sleep_until_ns(bench_now_ns() + ns);
+}
+
+int bench_ncpu(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+void bench_thread_start(bench_thread *t, void *(*fn)(void *), void *arg) {
+  if (pthread_create((pthread_t *)(void *)&t->h_, NULL, fn, arg) != 0)
+    bench_die("pthread_create failed");
+}
+
+void bench_thread_join(bench_thread *t) {
+  pthread_join(*(pthread_t *)(void *)&t->h_, NULL);
+}
+
+/* ---- raw baselines ---- */
+
+void bench_rmutex_init(bench_rmutex *m) {
+  if (pthread_mutex_init(PM_(m), NULL) != 0)
+    bench_die("pthread_mutex_init failed");
+}
+void bench_rmutex_destroy(bench_rmutex *m) {
+  pthread_mutex_destroy(PM_(m));
+}
+void bench_rmutex_lock(bench_rmutex *m) {
+  pthread_mutex_lock(PM_(m));
+}
+void bench_rmutex_unlock(bench_rmutex *m) {
+  pthread_mutex_unlock(PM_(m));
+}
+void bench_rmutex_loop(bench_rmutex *m, uint64_t n) {
+  pthread_mutex_t *pm = PM_(m);
+  for (uint64_t i = 0; i < n; i++) {
+    pthread_mutex_lock(pm);
+    pthread_mutex_unlock(pm);
+  }
+}
+
+void bench_rcond_init(bench_rcond *c) {
+  pthread_condattr_t a;
+  pthread_condattr_init(&a);
+  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+  if (pthread_cond_init(PC_(c), &a) != 0)
+    bench_die("pthread_cond_init failed");
+  pthread_condattr_destroy(&a);
+}
+void bench_rcond_destroy(bench_rcond *c) {
+  pthread_cond_destroy(PC_(c));
+}
+void bench_rcond_wait(bench_rcond *c, bench_rmutex *m) {
+  pthread_cond_wait(PC_(c), PM_(m));
+}
+void bench_rcond_signal(bench_rcond *c) {
+  pthread_cond_signal(PC_(c));
+}
+void bench_rcond_broadcast(bench_rcond *c) {
+  pthread_cond_broadcast(PC_(c));
+}
+
+void bench_rsem_init(bench_rsem *s, unsigned count) {
+  if (sem_init(PS_(s), 0, count) != 0)
+    bench_die("sem_init failed");
+}
+void bench_rsem_destroy(bench_rsem *s) {
+  sem_destroy(PS_(s));
+}
+void bench_rsem_wait(bench_rsem *s) {
+  while (sem_wait(PS_(s)) != 0 && errno == EINTR)
+    ;
+}
+void bench_rsem_post(bench_rsem *s) {
+  sem_post(PS_(s));
+}
+
+#ifdef __linux__
+int bench_futex_available(void) {
+  return 1;
+}
+void bench_futex_wait(int *addr, int expected, int64_t timeout_ns) {
+  struct timespec ts, *tp = NULL;
+  if (timeout_ns >= 0) {
+    ts = bench_ts_(timeout_ns);
+    tp = &ts;
+  }
+  syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, tp, NULL, 0);
+}
+void bench_futex_wake(int *addr, int nwake) {
+  syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, nwake, NULL, NULL, 0);
+}
+#else
+int bench_futex_available(void) {
+  return 0;
+}
+void bench_futex_wait(int *addr, int expected, int64_t timeout_ns) {
+  (void)addr;
+  (void)expected;
+  (void)timeout_ns;
+}
+void bench_futex_wake(int *addr, int nwake) {
+  (void)addr;
+  (void)nwake;
+}
+#endif
+
+/* ---- channels ---- */
+
+void bench_chan_open(bench_chan *c) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+    bench_die("socketpair failed");
+  c->fd[0] = sv[0];
+  c->fd[1] = sv[1];
+}
+
+void bench_chan_close(bench_chan *c) {
+  close((int)c->fd[0]);
+  close((int)c->fd[1]);
+}
+
+int bench_chan_write(bench_chan *c, int end, const void *buf, size_t n) {
+  const char *p = buf;
+  while (n > 0) {
+    ssize_t k = write((int)c->fd[end], p, n);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k <= 0)
+      return -1;
+    p += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+int bench_chan_read(bench_chan *c, int end, void *buf, size_t n) {
+  char *p = buf;
+  while (n > 0) {
+    ssize_t k = read((int)c->fd[end], p, n);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k <= 0)
+      return -1;
+    p += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}

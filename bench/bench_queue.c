@@ -1,0 +1,202 @@
+/* bench_queue (issue 3): a producer/consumer queue with 2, 4 and 100
+ * threads (half producers, half consumers), in items per second (items
+ * got by the consumers). (No unbounded case: producers outrun consumers
+ * and the queue would grow without limit during a window.)
+ *
+ * Cases, N in 2, 4, 100:
+ *   sp_bounded_N    sp_queue_t, maxsize 64
+ *   ring_N          raw: a bounded ring of 64 slots with one
+ *                   pthread_mutex_t and two pthread_cond_t (not_empty,
+ *                   not_full), signalling one waiter per put/get, as
+ *                   Python's queue.Queue does                (backend raw)
+ */
+#include "bench.h"
+
+#include <stdio.h>
+#include <syncplus.h>
+
+static const char *BE = SP_BACKEND_NAME;
+
+#define QCAP 64
+#define MAXT 100
+
+typedef struct qb {
+  bench_group g;
+  bench_counter got[MAXT / 2];
+  sp_queue_t q;
+  /* raw ring */
+  bench_rmutex m;
+  bench_rcond ne, nf;
+  void *ring[QCAP];
+  size_t head, count;
+  int nthreads;
+} qb;
+
+typedef struct qarg {
+  qb *b;
+  int idx;
+} qarg;
+
+#define ITEM ((void *)(uintptr_t)1)
+
+static void *sp_prod(void *p) {
+  qarg *a = p;
+  qb *b = a->b;
+  while (!bench_group_stopping(&b->g))
+    sp_queue_put(&b->q, ITEM, SP_FOREVER);
+  bench_group_done(&b->g);
+  return NULL;
+}
+
+static void *sp_cons(void *p) {
+  qarg *a = p;
+  qb *b = a->b;
+  for (;;) {
+    void *it = NULL;
+    sp_queue_get(&b->q, &it, SP_FOREVER);
+    if (it == NULL || bench_group_stopping(&b->g))
+      break;
+    bench_count(&b->got[a->idx], 1);
+  }
+  bench_group_done(&b->g);
+  return NULL;
+}
+
+/* Unblock everyone at teardown: make room for blocked producers and give
+ * blocked consumers a NULL item. Repeated by bench_group_run until all are
+ * done. */
+static void sp_kick(void *p) {
+  qb *b = p;
+  void *it;
+  while (sp_queue_get(&b->q, &it, 0) == SP_OK)
+    ;
+  for (int i = 0; i < b->nthreads / 2; i++)
+    sp_queue_put(&b->q, NULL, 0);
+}
+
+static void *ring_prod(void *p) {
+  qarg *a = p;
+  qb *b = a->b;
+  for (;;) {
+    bench_rmutex_lock(&b->m);
+    while (b->count == QCAP && !bench_group_stopping(&b->g))
+      bench_rcond_wait(&b->nf, &b->m);
+    if (bench_group_stopping(&b->g)) {
+      bench_rmutex_unlock(&b->m);
+      break;
+    }
+    b->ring[(b->head + b->count) % QCAP] = ITEM;
+    b->count++;
+    bench_rcond_signal(&b->ne);
+    bench_rmutex_unlock(&b->m);
+  }
+  bench_group_done(&b->g);
+  return NULL;
+}
+
+static void *ring_cons(void *p) {
+  qarg *a = p;
+  qb *b = a->b;
+  for (;;) {
+    bench_rmutex_lock(&b->m);
+    while (b->count == 0 && !bench_group_stopping(&b->g))
+      bench_rcond_wait(&b->ne, &b->m);
+    if (bench_group_stopping(&b->g)) {
+      bench_rmutex_unlock(&b->m);
+      break;
+    }
+    void *it = b->ring[b->head];
+    b->head = (b->head + 1) % QCAP;
+    b->count--;
+    bench_rcond_signal(&b->nf);
+    bench_rmutex_unlock(&b->m);
+    if (it != NULL)
+      bench_count(&b->got[a->idx], 1);
+  }
+  bench_group_done(&b->g);
+  return NULL;
+}
+
+static void ring_kick(void *p) {
+  qb *b = p;
+  bench_rmutex_lock(&b->m);
+  bench_rcond_broadcast(&b->ne);
+  bench_rcond_broadcast(&b->nf);
+  bench_rmutex_unlock(&b->m);
+}
+
+static double run(qb *b, int n, void *(*prod)(void *), void *(*cons)(void *),
+                  void (*kick)(void *)) {
+  void *(*fns[MAXT])(void *);
+  void *args[MAXT];
+  qarg qa[MAXT];
+  b->nthreads = n;
+  for (int i = 0; i < n / 2; i++) {
+    b->got[i].n = 0;
+    qa[i].b = b;
+    qa[i].idx = i;
+    fns[i] = cons;
+    args[i] = &qa[i];
+    qa[n / 2 + i].b = b;
+    qa[n / 2 + i].idx = i;
+    fns[n / 2 + i] = prod;
+    args[n / 2 + i] = &qa[n / 2 + i];
+  }
+  b->g.kick = kick;
+  b->g.ctx = b;
+  b->g.extra = NULL;
+  b->g.nextra = 0;
+  return bench_group_run(&b->g, n, fns, args, b->got, n / 2);
+}
+
+static void drain(qb *b) {
+  void *it;
+  while (sp_queue_get(&b->q, &it, 0) == SP_OK)
+    ;
+}
+
+int main(int argc, char **argv) {
+  static const int64_t times_ms[3] = {30, 200, 600};
+  int rc = bench_init(argc, argv, "queue", BE, times_ms);
+  if (rc != 0)
+    return rc == 1 ? 0 : 2;
+
+  static const int NT[3] = {2, 4, 100};
+  char c[64], r[64];
+  for (int i = 0; i < 3; i++) {
+    snprintf(c, sizeof c, "sp_bounded_%d", NT[i]);
+    snprintf(r, sizeof r, "ring_%d", NT[i]);
+    char name[160];
+    snprintf(name, sizeof name, "%s vs raw %s", c, r);
+    bench_ratio(name, "*", c, "raw", r, "items_per_s");
+  }
+  bench_ratio("sp_bounded_4: sem vs pthread", "sem", "sp_bounded_4", "pthread",
+              "sp_bounded_4", "items_per_s");
+
+  static qb b;
+  bench_rmutex_init(&b.m);
+  bench_rcond_init(&b.ne);
+  bench_rcond_init(&b.nf);
+  for (int i = 0; i < 3; i++) {
+    int n = NT[i];
+    snprintf(c, sizeof c, "sp_bounded_%d", n);
+    if (bench_want(c)) {
+      if (sp_queue_init(&b.q, QCAP) != SP_OK)
+        bench_die("sp_queue_init failed");
+      bench_emit(BE, c, "items_per_s", run(&b, n, sp_prod, sp_cons, sp_kick));
+      drain(&b);
+      if (sp_queue_destroy(&b.q) != SP_OK)
+        bench_die("sp_queue_destroy failed");
+    }
+    snprintf(c, sizeof c, "ring_%d", n);
+    if (bench_want(c)) {
+      b.head = b.count = 0;
+      bench_emit("raw", c, "items_per_s",
+                 run(&b, n, ring_prod, ring_cons, ring_kick));
+    }
+  }
+  bench_rcond_destroy(&b.ne);
+  bench_rcond_destroy(&b.nf);
+  bench_rmutex_destroy(&b.m);
+  return 0;
+}

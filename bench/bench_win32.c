@@ -1,0 +1,199 @@
+/* The OS half of the bench harness on Win32: the clock (QueryPerformance-
+ * Counter), threads, the raw baselines (SRWLOCK, CONDITION_VARIABLE, Win32
+ * semaphores) and byte channels (two anonymous pipes). The futex cases are
+ * skipped here (bench_futex_available() is 0), so the bench needs no
+ * Windows 8 API. Results under wine are indicative only. */
+#include "bench.h"
+
+#include <stdlib.h>
+#include <windows.h>
+
+_Static_assert(2 * sizeof(void *) <= sizeof(((bench_thread *)0)->h_),
+               "a thread handle and its start block do not fit");
+_Static_assert(sizeof(SRWLOCK) <= sizeof(((bench_rmutex *)0)->s_),
+               "SRWLOCK does not fit bench_rmutex");
+_Static_assert(sizeof(CONDITION_VARIABLE) <= sizeof(((bench_rcond *)0)->s_),
+               "CONDITION_VARIABLE does not fit bench_rcond");
+
+#define WM_(m) ((SRWLOCK *)(void *)&(m)->s_)
+#define WC_(c) ((CONDITION_VARIABLE *)(void *)&(c)->s_)
+#define WS_(s) (*(HANDLE *)(void *)&(s)->s_)
+
+int64_t bench_now_ns(void) {
+  static LARGE_INTEGER freq;
+  LARGE_INTEGER c;
+  if (freq.QuadPart == 0)
+    QueryPerformanceFrequency(&freq);
+  QueryPerformanceCounter(&c);
+  int64_t s = c.QuadPart / freq.QuadPart, r = c.QuadPart % freq.QuadPart;
+  return s * 1000000000 + r * 1000000000 / freq.QuadPart;
+}
+
+void bench_sleep_until_ns(int64_t deadline) {
+  for (;;) {
+    int64_t left = deadline - bench_now_ns();
+    if (left <= 0)
+      return;
+    Sleep((DWORD)((left + 999999) / 1000000));
+  }
+}
+
+void bench_sleep_ns(int64_t ns) {
+  if (ns > 0)
+    bench_sleep_until_ns(bench_now_ns() + ns);
+}
+
+int bench_ncpu(void) {
+  SYSTEM_INFO si;
+  GetSystemInfo(&si);
+  return si.dwNumberOfProcessors > 0 ? (int)si.dwNumberOfProcessors : 1;
+}
+
+struct bench_start_ {
+  void *(*fn)(void *);
+  void *arg;
+};
+
+static DWORD WINAPI bench_trampoline_(LPVOID p) {
+  struct bench_start_ s = *(struct bench_start_ *)p;
+  free(p);
+  s.fn(s.arg);
+  return 0;
+}
+
+void bench_thread_start(bench_thread *t, void *(*fn)(void *), void *arg) {
+  struct bench_start_ *s = malloc(sizeof *s);
+  if (s == NULL)
+    bench_die("out of memory");
+  s->fn = fn;
+  s->arg = arg;
+  HANDLE h = CreateThread(NULL, 0, bench_trampoline_, s, 0, NULL);
+  if (h == NULL)
+    bench_die("CreateThread failed");
+  *(HANDLE *)(void *)&t->h_ = h;
+}
+
+void bench_thread_join(bench_thread *t) {
+  HANDLE h = *(HANDLE *)(void *)&t->h_;
+  WaitForSingleObject(h, INFINITE);
+  CloseHandle(h);
+}
+
+/* ---- raw baselines ---- */
+
+void bench_rmutex_init(bench_rmutex *m) {
+  InitializeSRWLock(WM_(m));
+}
+void bench_rmutex_destroy(bench_rmutex *m) {
+  (void)m;
+}
+void bench_rmutex_lock(bench_rmutex *m) {
+  AcquireSRWLockExclusive(WM_(m));
+}
+void bench_rmutex_unlock(bench_rmutex *m) {
+  ReleaseSRWLockExclusive(WM_(m));
+}
+void bench_rmutex_loop(bench_rmutex *m, uint64_t n) {
+  SRWLOCK *l = WM_(m);
+  for (uint64_t i = 0; i < n; i++) {
+    AcquireSRWLockExclusive(l);
+    ReleaseSRWLockExclusive(l);
+  }
+}
+
+void bench_rcond_init(bench_rcond *c) {
+  InitializeConditionVariable(WC_(c));
+}
+void bench_rcond_destroy(bench_rcond *c) {
+  (void)c;
+}
+void bench_rcond_wait(bench_rcond *c, bench_rmutex *m) {
+  SleepConditionVariableSRW(WC_(c), WM_(m), INFINITE, 0);
+}
+void bench_rcond_signal(bench_rcond *c) {
+  WakeConditionVariable(WC_(c));
+}
+void bench_rcond_broadcast(bench_rcond *c) {
+  WakeAllConditionVariable(WC_(c));
+}
+
+void bench_rsem_init(bench_rsem *s, unsigned count) {
+  HANDLE h = CreateSemaphoreW(NULL, (LONG)count, 0x7fffffff, NULL);
+  if (h == NULL)
+    bench_die("CreateSemaphore failed");
+  WS_(s) = h;
+}
+void bench_rsem_destroy(bench_rsem *s) {
+  CloseHandle(WS_(s));
+}
+void bench_rsem_wait(bench_rsem *s) {
+  WaitForSingleObject(WS_(s), INFINITE);
+}
+void bench_rsem_post(bench_rsem *s) {
+  ReleaseSemaphore(WS_(s), 1, NULL);
+}
+
+/* No futex baseline on Windows (WaitOnAddress needs Windows 8). */
+int bench_futex_available(void) {
+  return 0;
+}
+void bench_futex_wait(int *addr, int expected, int64_t timeout_ns) {
+  (void)addr;
+  (void)expected;
+  (void)timeout_ns;
+}
+void bench_futex_wake(int *addr, int nwake) {
+  (void)addr;
+  (void)nwake;
+}
+
+/* ---- channels: two anonymous pipes, one per direction. End e writes to
+ * pipe e and reads from pipe 1-e. fd[0] holds the four handles' block. */
+
+typedef struct {
+  HANDLE rd[2], wr[2];
+} bench_pipes_;
+
+void bench_chan_open(bench_chan *c) {
+  bench_pipes_ *p = malloc(sizeof *p);
+  if (p == NULL || !CreatePipe(&p->rd[0], &p->wr[0], NULL, 0) ||
+      !CreatePipe(&p->rd[1], &p->wr[1], NULL, 0))
+    bench_die("CreatePipe failed");
+  c->fd[0] = (intptr_t)p;
+  c->fd[1] = 0;
+}
+
+void bench_chan_close(bench_chan *c) {
+  bench_pipes_ *p = (bench_pipes_ *)c->fd[0];
+  for (int i = 0; i < 2; i++) {
+    CloseHandle(p->rd[i]);
+    CloseHandle(p->wr[i]);
+  }
+  free(p);
+}
+
+int bench_chan_write(bench_chan *c, int end, const void *buf, size_t n) {
+  bench_pipes_ *p = (bench_pipes_ *)c->fd[0];
+  const char *b = buf;
+  while (n > 0) {
+    DWORD k = 0;
+    if (!WriteFile(p->wr[end], b, (DWORD)n, &k, NULL) || k == 0)
+      return -1;
+    b += k;
+    n -= k;
+  }
+  return 0;
+}
+
+int bench_chan_read(bench_chan *c, int end, void *buf, size_t n) {
+  bench_pipes_ *p = (bench_pipes_ *)c->fd[0];
+  char *b = buf;
+  while (n > 0) {
+    DWORD k = 0;
+    if (!ReadFile(p->rd[1 - end], b, (DWORD)n, &k, NULL) || k == 0)
+      return -1;
+    b += k;
+    n -= k;
+  }
+  return 0;
+}
