@@ -52,7 +52,9 @@ void gs_init(gs_world *w, const sp_gil_config *cfg) {
   w->use_gil = cfg != NULL;
   if (cfg != NULL) {
     w->cfg = *cfg;
-    if (sp_gil_init(&w->gil, cfg) != SP_OK)
+    if (w->cfg.policy == SP_GIL_LEGACY)
+      w->cfg.yield_skip = 1; /* one check = Python 2's 100 ticks (gilsim.h) */
+    if (sp_gil_init(&w->gil, &w->cfg) != SP_OK)
       bench_die("sp_gil_init failed");
   }
   if (sp_lock_init(&w->empty) || sp_lock_init(&w->full) ||
@@ -426,8 +428,7 @@ double gs_run_pair_cond(gs_world *w, int ncpu, double *cpu_rate) {
   return gs_run(w, ncpu, 2, fns, gs_cond_kick, cpu_rate);
 }
 
-void gs_run_latency(gs_world *w, int ncpu, int64_t period_ns,
-                    gs_latency *out) {
+void gs_run_latency(gs_world *w, int ncpu, int64_t period_ns, gs_latency *out) {
   static void *(*const fns[2])(void *) = {gs_io_thread, gs_waker_thread};
   w->period_ns = period_ns;
   w->nlat = 0;

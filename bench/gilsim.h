@@ -2,12 +2,17 @@
  * bench_latency and bench_gilsweep.
  *
  * The model. An interpreter thread holds the GIL while it "interprets": it
- * runs units of CPU work (bench_work(), one unit ~ one bytecode, ~40 ns
- * here) and, every GS_CHECK_UNITS units (a check interval, ~1 us), calls
- * sp_gil_yield() -- the tick counter is per thread, like CPython's eval
- * breaker check. Around every blocking call it releases the GIL and
- * re-acquires it afterwards, exactly as an interpreter does
- * (Py_BEGIN/END_ALLOW_THREADS):
+ * runs units of CPU work (bench_work(), one unit ~ one bytecode, 30-40 ns
+ * here) and, every GS_CHECK_UNITS units (a check interval, ~3-4 us), calls
+ * sp_gil_yield() -- the tick counter is per thread. 100 units is Python
+ * 2's check interval (sys.setcheckinterval(100)), the setting the seed's
+ * priority GIL was built on: there, one yield is one such check, and
+ * PRIORITY's yield_skip 100 makes CPU slices of 100 checks. LEGACY counts
+ * each sp_gil_yield() as one tick, so gs_init() runs it with yield_skip 1:
+ * release and re-acquire at every check of 100 units, as Python 2 does.
+ * FAIR is time-based and polls its drop request at every check. Around every
+ * blocking call it releases the GIL and re-acquires it afterwards, exactly as
+ * an interpreter does (Py_BEGIN/END_ALLOW_THREADS):
  *  - sp_lock_t acquire: first a non-blocking attempt with the GIL held; if
  *    the lock is taken, release the GIL, block, re-acquire the GIL (CPython's
  *    acquire_timed);
@@ -27,8 +32,9 @@
 
 #include <syncplus.h>
 
-#define GS_CHECK_UNITS 25 /* units of work per check interval (sp_gil_yield) */
-#define GS_MAX_CPU 8      /* CPU threads per scenario, at most */
+#define GS_CHECK_UNITS 100 /* units of work per check interval (sp_gil_yield)  \
+                            */
+#define GS_MAX_CPU 8       /* CPU threads per scenario, at most */
 
 typedef struct gs_world {
   sp_gil_t gil;
@@ -44,10 +50,10 @@ typedef struct gs_world {
   int token; /* under m */
   /* I/O */
   bench_chan ch;
-  int io_idle;           /* atomic: the I/O thread waits for the next byte */
-  int64_t period_ns;     /* latency: the waker's period */
-  double *lat;           /* latency samples (ns) taken in the window */
-  double *lat_gil;       /* their part from read() returning to GIL held */
+  int io_idle;       /* atomic: the I/O thread waits for the next byte */
+  int64_t period_ns; /* latency: the waker's period */
+  double *lat;       /* latency samples (ns) taken in the window */
+  double *lat_gil;   /* their part from read() returning to GIL held */
   size_t nlat, caplat;
   uint64_t sent, skipped; /* waker: sends, and ticks skipped (I/O busy) */
   /* After each scenario: the GIL statistics accumulated during it (warm-up

@@ -23,16 +23,35 @@
  *   Hand-off (slow release, or a yield that decides to switch), under mu_
  *   by the holder: remove the next waiter W (sp_prio_next_: the I/O head,
  *   else the CPU head, except that the CPU head goes first once yield_skip
- *   I/O hand-offs in a row have passed it over); a yielder appends itself
- *   to the CPU queue; set owner_ = W, state_ = 2 if a queue is non-empty,
- *   else 1; post W's semaphore. W returns as the holder.
+ *   I/O hand-offs in a row have passed it over); a yielder queues itself
+ *   on the CPU queue (at the head, with its slice progress, if it hands
+ *   to an I/O waiter before its slice is over; else at the tail); a
+ *   holder given the lock by a hand-off starts a new slice (ticks_ 0)
+ *   unless it resumes one (ticks_ and slice_start_ns_ restored); set
+ *   owner_ = W, state_ = 2 if a queue is non-empty,
+ *   else 1; exchange W's state to OWNER and post W's semaphore if W was
+ *   asleep. W returns as the holder.
+ *   Waiting (sp_gil_await_): a waiter's own state word (RUN, PARKED,
+ *   NUDGED, OWNER) says whether it is asleep, so the hand-off posts only a
+ *   sleeping waiter, and a waiter that is still on a CPU takes the lock
+ *   with no wake-up at all. An I/O waiter spins for the hand-off for up to
+ *   SP_GIL_SPIN_NS_ before it sleeps (the holder usually yields within
+ *   microseconds, and a wake-up costs tens of them). A yielder sleeps at
+ *   once (it waits a whole slice); when its turn is due, the holder wakes
+ *   it in advance (PARKED -> NUDGED, post) and keeps working, and hands
+ *   over at its first yield after that thread runs again (state RUN), or
+ *   SP_GIL_WAKE_MAX_NS_ after the wake-up call at the latest: a CPU switch
+ *   costs no idle time, the wake-up overlaps the holder's work.
  *
  * Invariants (I1-I3 hold whenever mu_ is free):
  *  I1. A queue is non-empty => state_ == 2 (so the lock is held). Only the
  *      fast paths change state_ without mu_, and they only move 0<->1.
- *  I2. Every queued waiter is blocked on (or about to block on) its own
- *      semaphore, which is posted exactly once: when a hand-off removes it
- *      from its queue, at which point owner_ is already its id.
+ *  I2. A queued waiter returns only once its state is OWNER, which a
+ *      hand-off sets when it removes it from its queue, after owner_ is
+ *      already its id. Its semaphore is posted once per sleep: when the
+ *      holder moves it out of PARKED (to NUDGED or OWNER; only the waiter
+ *      enters PARKED, and only before it sleeps), so the count stays 0/1
+ *      and the node is not touched after it may have returned.
  *  I3. io_waiting_ == length of the I/O queue.
  *
  * Why it is correct:
@@ -54,9 +73,14 @@
  *    waiter gets the lock at the holder's first yield or release after it
  *    queued (unless the anti-starvation rule gives one turn to a CPU
  *    waiter first).
- *  - CPU fairness: with only CPU waiters, the holder switches after
- *    yield_skip such yields or interval_ns, and goes to the tail of the CPU
- *    queue: round robin.
+ *  - CPU fairness: the slice (ticks_, slice_start_ns_) counts every
+ *    yield of the holder while cpu_head_ != NULL, whether or not it hands
+ *    to an I/O waiter, and a resumed slice continues its count. So a CPU
+ *    thread holds the lock, in total over its interrupted pieces, for at
+ *    most yield_skip such yields or interval_ns (plus the successor's
+ *    wake-up, at most SP_GIL_WAKE_MAX_NS_, and one yield period) before
+ *    it goes to the tail of the CPU queue: round robin. A resumer at the
+ *    head is only ahead of the others for the rest of its own slice.
  *  - Lifetime: a waiter's node lives on its stack until it wakes; the
  *    releaser touches it only under mu_ and posts it last.
  *
@@ -87,14 +111,15 @@
  * was 2). Every yield_skip-th yield (ticks_ is shared by all holders, like
  * _Py_Ticker) releases and re-acquires it; nothing orders the waiters. */
 #include "internal.h"
+#include "test_hooks.h"
 
 #include <string.h>
 
 #define SP_CAS_ACQ_REL_(p, e, d)                                               \
-  __atomic_compare_exchange_n((p), (e), (d), 0, __ATOMIC_ACQ_REL,             \
+  __atomic_compare_exchange_n((p), (e), (d), 0, __ATOMIC_ACQ_REL,              \
                               __ATOMIC_RELAXED)
 #define SP_CAS_RELEASE_(p, e, d)                                               \
-  __atomic_compare_exchange_n((p), (e), (d), 0, __ATOMIC_RELEASE,             \
+  __atomic_compare_exchange_n((p), (e), (d), 0, __ATOMIC_RELEASE,              \
                               __ATOMIC_RELAXED)
 /* Increment a field only the holder writes (no RMW instruction needed). */
 #define SP_HOLDER_INC_(p) sp_store_relaxed_((p), sp_load_relaxed_(p) + 1)
@@ -103,16 +128,42 @@
  * SP_OUTLINE_ for paths that are still frequent (FAIR's take and drop,
  * contended PRIORITY yields), SP_SLOW_ for the rare ones. */
 #define SP_OUTLINE_ __attribute__((noinline))
-#define SP_SLOW_ __attribute__((noinline, cold))
+#define SP_SLOW_    __attribute__((noinline, cold))
 
 /* The FAIR waiter's shortest timed wait, as CPython's INTERVAL (1 us). */
 #define SP_GIL_MIN_INTERVAL_NS_ ((int64_t)1000)
+
+/* How long a PRIORITY waiter that is running spins for the hand-off before
+ * it sleeps on its semaphore: an I/O waiter when it queues, a CPU waiter
+ * after a wake-up call. Long enough to cover a holder's yield period
+ * (typically a few microseconds), short enough to cost little when the
+ * holder is busy elsewhere. */
+#define SP_GIL_SPIN_NS_ ((int64_t)50 * 1000)
+/* How long a holder whose switch to a CPU waiter is due keeps the lock
+ * while that waiter, woken up in advance, gets back onto a CPU. */
+#define SP_GIL_WAKE_MAX_NS_ ((int64_t)100 * 1000)
+
+/* A PRIORITY waiter's state (its field `state`, atomic; the values are in
+ * test_hooks.h): RUN, on a CPU (spinning, or about to sleep); PARKED,
+ * asleep (or about to sleep) on its semaphore; NUDGED, woken in advance by
+ * the holder, not running yet; OWNER, handed the lock. Only the waiter
+ * moves RUN -> PARKED; only the holder moves PARKED -> NUDGED (and posts the
+ * semaphore) and any state -> OWNER (posting the semaphore iff the old
+ * state was PARKED). So every post matches exactly one sleep. */
 
 /* A PRIORITY waiter, on its own stack while it waits. */
 struct sp_gil_waiter_ {
   sp_sema_t_ sema;
   struct sp_gil_waiter_ *next;
   uintptr_t tid;
+  int state;
+  /* A yielder that handed the lock to an I/O waiter in the middle of its
+   * slice: it waits at the head of the CPU queue and, given the lock back,
+   * resumes its slice where it stopped (the yields it had counted and the
+   * time it had held the lock since the first of them). */
+  int resume;
+  unsigned ticks;
+  int64_t elapsed_ns;
 };
 
 /* ---- statistics (called by the holder) ------------------------------- */
@@ -134,6 +185,33 @@ static void sp_gil_count_wait_(sp_gil_t *g, uint64_t *handoffs, int64_t ns) {
 static void sp_gil_sleep_(struct sp_gil_waiter_ *w) {
   while (sp_sema_p_(&w->sema, SP_NEVER_) != SP_OK)
     sp_cpu_relax_();
+}
+
+/* A PRIORITY waiter, queued: return once it owns the lock. If `spin`, spin
+ * for the hand-off for up to SP_GIL_SPIN_NS_ first; then sleep. A wake-up
+ * call (NUDGED) means the holder is about to hand it the lock: spin again,
+ * then sleep again if the hand-off has not come. */
+static void sp_gil_await_(struct sp_gil_waiter_ *w, int spin) {
+  for (;;) {
+    if (spin) {
+      int64_t end = sp_now_ns_() + SP_GIL_SPIN_NS_;
+      for (unsigned i = 1; sp_load_acquire_(&w->state) != SP_GW_OWNER_; i++) {
+        sp_cpu_relax_();
+        if (i % 64 == 0 && sp_now_ns_() >= end)
+          break;
+      }
+    }
+    int s = SP_GW_RUN_;
+    if (!__atomic_compare_exchange_n(&w->state, &s, SP_GW_PARKED_, 0,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+      return; /* s is OWNER: only the holder moves a RUN waiter */
+    sp_gil_sleep_(w);
+    s = SP_GW_NUDGED_;
+    if (!__atomic_compare_exchange_n(&w->state, &s, SP_GW_RUN_, 0,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+      return; /* s is OWNER: the post was the hand-off (or came with it) */
+    spin = 1;
+  }
 }
 
 /* ---- configuration, init, destroy, stats ----------------------------- */
@@ -219,6 +297,14 @@ int sp_gil_stats(sp_gil_t *g, struct sp_gil_stats *out) {
 
 /* ---- PRIORITY --------------------------------------------------------- */
 
+static void sp_q_push_front_(void **head, void **tail,
+                             struct sp_gil_waiter_ *w) {
+  w->next = *head;
+  if (*head == NULL)
+    *tail = w;
+  *head = w;
+}
+
 static void sp_q_push_(void **head, void **tail, struct sp_gil_waiter_ *w) {
   w->next = NULL;
   if (*tail != NULL)
@@ -237,14 +323,16 @@ static struct sp_gil_waiter_ *sp_q_pop_(void **head, void **tail) {
 }
 
 /* Under mu_: remove and return the next owner, or NULL if nobody waits. */
-static struct sp_gil_waiter_ *sp_prio_next_(sp_gil_t *g) {
+static struct sp_gil_waiter_ *sp_prio_next_(sp_gil_t *g, int *is_io) {
   if (g->io_head_ != NULL &&
       (g->cpu_head_ == NULL || g->bypass_ < g->yield_skip_)) {
+    *is_io = 1;
     if (g->cpu_head_ != NULL)
       g->bypass_++;
     sp_store_relaxed_(&g->io_waiting_, sp_load_relaxed_(&g->io_waiting_) - 1);
     return sp_q_pop_(&g->io_head_, &g->io_tail_);
   }
+  *is_io = 0;
   if (g->cpu_head_ != NULL) {
     g->bypass_ = 0;
     return sp_q_pop_(&g->cpu_head_, &g->cpu_tail_);
@@ -255,11 +343,43 @@ static struct sp_gil_waiter_ *sp_prio_next_(sp_gil_t *g) {
 /* Under mu_, by the holder: make w the owner and wake it. The caller has
  * updated the queues (a yielder has queued itself) and the statistics. */
 static void sp_prio_give_(sp_gil_t *g, struct sp_gil_waiter_ *w) {
-  g->ticks_ = 0;
+  g->ticks_ = w->resume ? w->ticks : 0;
+  if (g->ticks_ != 0)
+    g->slice_start_ns_ = sp_now_ns_() - w->elapsed_ns;
+  g->nudged_ = 0;
   sp_store_relaxed_(&g->owner_, w->tid);
   sp_store_relaxed_(&g->state_,
                     (g->io_head_ != NULL || g->cpu_head_ != NULL) ? 2 : 1);
-  sp_sema_v_(&w->sema);
+  /* After this exchange a running w may return and free its node: only a
+   * sleeping one (PARKED) still needs, and waits for, the post. */
+  if (__atomic_exchange_n(&w->state, SP_GW_OWNER_, __ATOMIC_ACQ_REL) ==
+      SP_GW_PARKED_)
+    sp_sema_v_(&w->sema);
+}
+
+/* By the holder, without mu_ (only holders touch the CPU queue and wake
+ * CPU waiters), when a switch to the first CPU waiter h is due: return 1
+ * to keep the lock for now. If h is asleep, wake it up in advance and keep
+ * working; hand over at a later yield once h is running (or has given up
+ * spinning and sleeps again), or SP_GIL_WAKE_MAX_NS_ after the wake-up
+ * call at the latest. So the lock goes to a thread that runs, and no CPU
+ * time is lost while the successor wakes up. */
+static int sp_prio_wake_successor_(sp_gil_t *g, int64_t now) {
+  struct sp_gil_waiter_ *h = g->cpu_head_;
+  if (h == NULL)
+    return 0;
+  int s = sp_load_acquire_(&h->state);
+  if (!g->nudged_) {
+    if (s != SP_GW_PARKED_ ||
+        !__atomic_compare_exchange_n(&h->state, &s, SP_GW_NUDGED_, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return 0; /* running: hand over now */
+    g->nudged_ = 1;
+    g->nudge_ns_ = now;
+    sp_sema_v_(&h->sema); /* h cannot leave its queue before the hand-off */
+    return 1;
+  }
+  return s == SP_GW_NUDGED_ && now - g->nudge_ns_ < SP_GIL_WAKE_MAX_NS_;
 }
 
 SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self) {
@@ -280,6 +400,8 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self) {
     if (s == 1 && !SP_CAS_ACQ_REL_(&g->state_, &s, 2))
       continue;
     w.tid = self;
+    w.state = SP_GW_RUN_;
+    w.resume = 0;
     sp_q_push_(&g->io_head_, &g->io_tail_, &w);
     __atomic_store_n(&g->io_waiting_, sp_load_relaxed_(&g->io_waiting_) + 1,
                      __ATOMIC_RELEASE);
@@ -289,7 +411,7 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self) {
   int64_t t0 = queued ? sp_now_ns_() : 0;
   sp_mutex_unlock_(&g->mu_);
   if (queued)
-    sp_gil_sleep_(&w); /* returns as the owner (I2) */
+    sp_gil_await_(&w, 1); /* returns as the owner (I2) */
   else
     sp_store_relaxed_(&g->owner_, self);
   sp_sema_destroy_(&w.sema);
@@ -302,7 +424,8 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self) {
 
 SP_SLOW_ static int sp_prio_release_slow_(sp_gil_t *g) {
   sp_mutex_lock_(&g->mu_);
-  struct sp_gil_waiter_ *w = sp_prio_next_(g);
+  int is_io;
+  struct sp_gil_waiter_ *w = sp_prio_next_(g, &is_io);
   if (w != NULL)
     sp_prio_give_(g, w);
   else /* not reached: state_ 2 means a waiter is queued (I1) */
@@ -312,16 +435,24 @@ SP_SLOW_ static int sp_prio_release_slow_(sp_gil_t *g) {
 }
 
 SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self) {
-  if (sp_load_relaxed_(&g->io_waiting_) == 0) {
-    /* Only CPU waiters: switch after yield_skip yields or interval_ns. */
+  /* The holder's slice: its yields while a CPU thread waits, and the time
+   * since the first of them (the CPU queue changes only under the holder,
+   * so it may read cpu_head_ without mu_). */
+  int due = 0;
+  int64_t now = 0;
+  if (g->cpu_head_ != NULL) {
     unsigned t = ++g->ticks_;
-    if (t < g->yield_skip_) {
-      int64_t now = sp_now_ns_();
-      if (t == 1)
-        g->slice_start_ns_ = now;
-      if (now - g->slice_start_ns_ < g->interval_ns_)
-        return SP_OK;
-    }
+    now = sp_now_ns_();
+    if (t == 1)
+      g->slice_start_ns_ = now;
+    due = t >= g->yield_skip_ || now - g->slice_start_ns_ >= g->interval_ns_;
+  }
+  if (sp_load_relaxed_(&g->io_waiting_) == 0) {
+    /* No I/O waiter (or one still queueing: it gets the lock at a later
+     * yield): switch to the first CPU waiter once the slice is over and
+     * that thread runs. */
+    if (!due || sp_prio_wake_successor_(g, now))
+      return SP_OK;
   }
   struct sp_gil_waiter_ w;
   int rc = sp_sema_init_(&w.sema);
@@ -329,18 +460,28 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self) {
     return rc;
   __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
   sp_mutex_lock_(&g->mu_);
-  struct sp_gil_waiter_ *next = sp_prio_next_(g);
+  int next_is_io = 0;
+  struct sp_gil_waiter_ *next = sp_prio_next_(g, &next_is_io);
   int64_t t0 = 0;
   if (next != NULL) {
     SP_HOLDER_INC_(&g->yields_released_);
     w.tid = self;
-    sp_q_push_(&g->cpu_head_, &g->cpu_tail_, &w);
+    w.state = SP_GW_RUN_;
     t0 = sp_now_ns_();
+    w.resume = next_is_io && !due;
+    if (w.resume) { /* interrupted by I/O: resume this slice later */
+      w.ticks = g->ticks_;
+      w.elapsed_ns = g->ticks_ != 0 ? t0 - g->slice_start_ns_ : 0;
+      sp_q_push_front_(&g->cpu_head_, &g->cpu_tail_, &w);
+    } else { /* end of slice: round robin */
+      sp_q_push_(&g->cpu_head_, &g->cpu_tail_, &w);
+    }
     sp_prio_give_(g, next);
   }
   sp_mutex_unlock_(&g->mu_);
-  if (next != NULL)
-    sp_gil_sleep_(&w); /* returns as the owner (I2) */
+  if (next != NULL) /* returns as the owner (I2); spins if the I/O thread
+                       is likely to give the lock back soon */
+    sp_gil_await_(&w, w.resume);
   sp_sema_destroy_(&w.sema);
   __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELAXED);
   if (next != NULL)
@@ -352,7 +493,7 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self) {
 
 /* The plain lock's slow path; returns as the holder. */
 SP_SLOW_ static void sp_legacy_lock_slow_(sp_gil_t *g, uintptr_t self,
-                                 uint64_t *handoffs) {
+                                          uint64_t *handoffs) {
   __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
   sp_mutex_lock_(&g->mu_);
   int64_t t0 = 0;
@@ -416,7 +557,7 @@ SP_SLOW_ static int sp_legacy_yield_slow_(sp_gil_t *g, uintptr_t self) {
  * on entry, *switched whether another thread held it since the caller last
  * did. */
 SP_OUTLINE_ static void sp_fair_take_(sp_gil_t *g, uintptr_t self, int *waited,
-                          int *switched, int64_t *waited_ns) {
+                                      int *switched, int64_t *waited_ns) {
   __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
   sp_mutex_lock_(&g->mu_);
   int64_t t0 = 0;
@@ -533,6 +674,7 @@ int sp_gil_release(sp_gil_t *g) {
   switch (g->policy_) {
   case SP_GIL_PRIORITY: {
     g->ticks_ = 0;
+    g->nudged_ = 0;
     sp_store_relaxed_(&g->owner_, (uintptr_t)0);
     int one = 1;
     if (SP_LIKELY_(SP_CAS_RELEASE_(&g->state_, &one, 0)))
@@ -569,4 +711,14 @@ int sp_gil_yield(sp_gil_t *g) {
       return SP_OK;
     return sp_fair_yield_slow_(g, self);
   }
+}
+
+/* ---- test seam ---------------------------------------------------------- */
+
+int sp_gil_cpu_head_state_(sp_gil_t *g) {
+  sp_mutex_lock_(&g->mu_); /* the CPU queue changes only under mu_ */
+  struct sp_gil_waiter_ *h = g->cpu_head_;
+  int s = h != NULL ? sp_load_acquire_(&h->state) : -1;
+  sp_mutex_unlock_(&g->mu_);
+  return s;
 }

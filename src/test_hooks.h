@@ -11,4 +11,10 @@
  * turns failing off (the default). Global to all queues; thread-safe. */
 void sp_queue_set_alloc_fail_after_(int n);
 
+/* The state of the first CPU waiter of a PRIORITY interpreter lock
+ * (src/gil.c's SP_GW_* values, below), or -1 if none waits. Thread-safe. */
+enum { SP_GW_RUN_ = 0, SP_GW_PARKED_ = 1, SP_GW_NUDGED_ = 2, SP_GW_OWNER_ = 3 };
+struct sp_gil;
+int sp_gil_cpu_head_state_(struct sp_gil *g);
+
 #endif

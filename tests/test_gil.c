@@ -1,15 +1,20 @@
 /* The interpreter lock (sp_gil_t): argument checks, mutual exclusion under
  * contention for every policy, and each policy's documented behaviour:
  * PRIORITY's I/O hand-off at the holder's next yield, FIFO order, CPU round
- * robin and free yields; FAIR's drop request and forced switch; LEGACY's
- * release/re-acquire every yield_skip yields.
+ * robin, the successor woken before a CPU switch, I/O bursts resuming the
+ * interrupted CPU slice, and free yields; FAIR's drop request and forced
+ * switch; LEGACY's release/re-acquire every yield_skip yields.
  *
  * Orderings are asserted in counts (yields, hand-offs), never in time,
  * except "a FAIR waiter did not get the lock before its interval". A few
  * tests read the private io_waiting_/waiters_ fields (atomically) to know
- * that a thread is queued: the public API cannot say it. Worker threads
+ * that a thread is queued, and the test seam sp_gil_cpu_head_state_()
+ * (src/test_hooks.h) to know that a CPU waiter sleeps: the public API
+ * cannot say either. Worker threads
  * count failures in atomics; the main thread asserts them. */
 #include "helpers.h"
+
+#include "../src/test_hooks.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -206,7 +211,7 @@ static void test_yield_alone(void **state) {
 
 struct mx_ctx {
   sp_gil_t g;
-  int inside;     /* threads that believe they hold the lock */
+  int inside; /* threads that believe they hold the lock */
   int errors;
   int acquires;
   int yields;
@@ -287,10 +292,10 @@ struct next_ctx {
   sp_gil_t g;
   int stop;
   int ready;
-  int yields;    /* number of the CPU thread's current/last yield */
-  int seen_at;   /* yield number at which the CPU thread saw a queued waiter */
-  int sync;      /* 1: the CPU thread waits until the waiter is queued */
-  int sync_ack;  /* the CPU thread is in that wait */
+  int yields;   /* number of the CPU thread's current/last yield */
+  int seen_at;  /* yield number at which the CPU thread saw a queued waiter */
+  int sync;     /* 1: the CPU thread waits until the waiter is queued */
+  int sync_ack; /* the CPU thread is in that wait */
   int errors;
 };
 
@@ -350,8 +355,8 @@ static void test_priority_io_next_yield(void **state) {
       if (got - seen > max_diff)
         max_diff = got - seen;
       if (got - seen > 1)
-        fail_msg("round %ld: queued at yield %d, got the lock at yield %d",
-                 r, seen, got);
+        fail_msg("round %ld: queued at yield %d, got the lock at yield %d", r,
+                 seen, got);
     }
     if (got - before > max_from_call)
       max_from_call = got - before;
@@ -511,12 +516,25 @@ static void test_priority_cpu_round_robin(void **state) {
       mn = v < mn ? v : mn;
       mx = v > mx ? v : mx;
     }
-    print_message("  %d CPU threads: yields per thread %d..%d\n", k, mn, mx);
-    /* strict round robin of yield_skip-yield slices */
-    assert_true(mn >= 1);
-    assert_true(mx - mn <= 2 * (int)skip + 2);
+    int tmn = INT_MAX, tmx = 0, tsum = 0;
+    for (int i = 0; i < k; i++) {
+      int v = t_load(&c->turns[i]);
+      tmn = v < tmn ? v : tmn;
+      tmx = v > tmx ? v : tmx;
+      tsum += v;
+    }
+    print_message("  %d CPU threads: yields per thread %d..%d, turns %d..%d\n",
+                  k, mn, mx, tmn, tmx);
+    /* strict round robin: the threads take turns in a fixed order, so their
+     * turn counts differ by at most one; every turn after a thread's first
+     * (an I/O hand-off from the start) is a CPU hand-off. A slice is at
+     * least yield_skip yields (the handover waits for the successor to
+     * run), so no thread has more than n / skip + 1 turns. */
+    assert_true(tmn >= 2);
+    assert_true(tmx - tmn <= 1);
+    assert_true(tmx <= mx / (int)skip + 1);
     struct sp_gil_stats st = get_stats(&c->g);
-    assert_true(st.handoffs_cpu >= (uint64_t)(mn / (int)skip));
+    assert_true((uint64_t)tsum <= (uint64_t)k + st.handoffs_cpu);
     assert_true(st.handoffs_io == (uint64_t)k);
     assert_rc(SP_OK, sp_gil_destroy(&c->g));
     free(c);
@@ -540,6 +558,91 @@ static void test_priority_cpu_round_robin(void **state) {
   free(c);
 }
 
+/* ---- PRIORITY: a due CPU switch wakes the successor before handing over -- */
+
+struct succ_ctx {
+  sp_gil_t g;
+  int in;    /* the other thread holds the lock and yields */
+  int turns; /* times the other thread got the lock back in a yield */
+  int stop;
+  int errors;
+};
+
+static void *succ_thread(void *p) {
+  struct succ_ctx *c = p;
+  if (sp_gil_acquire(&c->g) != SP_OK)
+    t_inc(&c->errors);
+  t_store(&c->in, 1);
+  while (!t_load(&c->stop)) {
+    if (sp_gil_yield(&c->g) != SP_OK)
+      t_inc(&c->errors);
+    t_inc(&c->turns);
+  }
+  if (sp_gil_release(&c->g) != SP_OK)
+    t_inc(&c->errors);
+  return NULL;
+}
+
+static void test_priority_wakes_successor(void **state) {
+  (void)state;
+  struct succ_ctx *c = calloc(1, sizeof *c);
+  assert_non_null(c);
+  /* yield_skip 1: every yield that sees a CPU waiter is due to switch */
+  init_gil(&c->g, SP_GIL_PRIORITY, 60 * SP_NS_PER_S, 1);
+  assert_int_equal(-1, sp_gil_cpu_head_state_(&c->g));
+  assert_rc(SP_OK, sp_gil_acquire(&c->g));
+  t_thread th = t_start(succ_thread, c);
+  wait_field(&c->g.io_waiting_, 1);
+  assert_rc(SP_OK, sp_gil_release(&c->g)); /* to the other thread */
+  t_wait_for_count(&c->in, 1);
+  /* Come back as an I/O thread: its next yield hands over to us and it
+   * queues as a CPU waiter, then goes to sleep (yielders do not spin). */
+  assert_rc(SP_OK, sp_gil_acquire(&c->g));
+  int64_t end = t_now_ns() + 10 * SP_NS_PER_S;
+  while (sp_gil_cpu_head_state_(&c->g) != SP_GW_PARKED_) {
+    if (t_now_ns() > end)
+      fail_msg("the CPU waiter never went to sleep (state %d)",
+               sp_gil_cpu_head_state_(&c->g));
+    t_yield();
+  }
+  long rounds = t_iters(200);
+  for (long r = 0; r < rounds; r++) {
+    struct sp_gil_stats s0 = get_stats(&c->g);
+    int turns = t_load(&c->turns);
+    /* Due, with the successor asleep: keep the lock and wake it. */
+    assert_rc(SP_OK, sp_gil_yield(&c->g));
+    struct sp_gil_stats s1 = get_stats(&c->g);
+    assert_int_equal(turns, t_load(&c->turns));
+    assert_true(s1.yields_noop == s0.yields_noop + 1);
+    /* Later yields hand over once it runs (or within 1 ms of the call). */
+    long n = 0;
+    while (t_load(&c->turns) == turns) {
+      if (t_now_ns() > end + 10 * SP_NS_PER_S)
+        fail_msg("round %ld: never handed over", r);
+      assert_rc(SP_OK, sp_gil_yield(&c->g));
+      n++;
+    }
+    assert_true(n >= 1);
+    /* We are back from our yield: the other thread handed the lock back
+     * (after waking us the same way) and sleeps again before its next turn
+     * is due; wait for that so the next round starts the same way. */
+    end = t_now_ns() + 10 * SP_NS_PER_S;
+    while (sp_gil_cpu_head_state_(&c->g) != SP_GW_PARKED_) {
+      if (t_now_ns() > end)
+        fail_msg("round %ld: the CPU waiter never went to sleep", r);
+      t_yield();
+    }
+  }
+  t_store(&c->stop, 1);
+  assert_rc(SP_OK, sp_gil_release(&c->g));
+  t_join(th);
+  assert_int_equal(0, t_load(&c->errors));
+  struct sp_gil_stats st = get_stats(&c->g);
+  assert_true(st.handoffs_cpu >= 2 * (uint64_t)rounds);
+  assert_rc(SP_OK, sp_gil_destroy(&c->g));
+  free(c);
+}
+
 /* ---- PRIORITY: I/O threads cannot starve a waiting CPU thread ----------- */
 
 enum { SV_CPU = 0, SV_LOG = 1 << 16 };
@@ -548,11 +651,11 @@ struct starve_ctx {
   sp_gil_t g;
   int stop;
   int io_done;
-  int cpu_in;        /* the CPU thread holds the lock (or waits for it) */
+  int cpu_in; /* the CPU thread holds the lock (or waits for it) */
   int errors;
-  int last;          /* id of the last thread that got the lock (under g) */
-  int pos;           /* log length (under g) */
-  int log[SV_LOG];   /* ids of the successive holders (under g) */
+  int last;        /* id of the last thread that got the lock (under g) */
+  int pos;         /* log length (under g) */
+  int log[SV_LOG]; /* ids of the successive holders (under g) */
   long rounds;
   int64_t deadline;
 };
@@ -621,6 +724,95 @@ static void test_priority_io_cannot_starve_cpu(void **state) {
                 c->pos, cpu_turns, max_run);
   assert_true(max_run <= (int)skip + 1);
   assert_true(cpu_turns >= 2);
+  assert_rc(SP_OK, sp_gil_destroy(&c->g));
+  free(c);
+}
+
+/* ---- PRIORITY: an I/O burst interrupts a CPU slice, which then resumes -- */
+
+enum { RS_IO = 2, RS_LOG = 1 << 16 };
+
+struct resume_ctx {
+  sp_gil_t g;
+  int done;
+  int cpu_in;
+  int errors;
+  int last;        /* under g */
+  int pos;         /* under g */
+  int log[RS_LOG]; /* ids of the successive holders (under g) */
+};
+
+static void rs_log(struct resume_ctx *c, int id) {
+  if (c->last != id && c->pos < RS_LOG)
+    c->log[c->pos++] = id;
+  c->last = id;
+}
+
+static void rs_cpu(void *arg, int idx) {
+  struct resume_ctx *c = arg;
+  if (sp_gil_acquire(&c->g) != SP_OK)
+    t_inc(&c->errors);
+  rs_log(c, idx);
+  t_inc(&c->cpu_in);
+  while (!t_load(&c->done)) {
+    spin_work(50);
+    if (sp_gil_yield(&c->g) != SP_OK)
+      t_inc(&c->errors);
+    rs_log(c, idx);
+  }
+  if (sp_gil_release(&c->g) != SP_OK)
+    t_inc(&c->errors);
+}
+
+static void test_priority_io_resumes_slice(void **state) {
+  (void)state;
+  struct resume_ctx *c = calloc(1, sizeof *c);
+  assert_non_null(c);
+  /* count-based slices of 64 yields: an I/O turn usually comes in the
+   * middle of one */
+  init_gil(&c->g, SP_GIL_PRIORITY, 60 * SP_NS_PER_S, 64);
+  c->last = -1;
+  t_bunch b;
+  t_bunch_start(&b, 2, rs_cpu, c);
+  t_wait_for_count(&c->cpu_in, 2);
+  long rounds = t_iters(3000);
+  int64_t deadline = t_stress_deadline();
+  for (long r = 0; r < rounds && t_now_ns() < deadline; r++) {
+    assert_rc(SP_OK, sp_gil_acquire(&c->g));
+    rs_log(c, RS_IO);
+    spin_work(50);
+    assert_rc(SP_OK, sp_gil_release(&c->g));
+    spin_work(200);
+  }
+  t_store(&c->done, 1);
+  t_bunch_join(&b);
+  assert_int_equal(0, t_load(&c->errors));
+  /* An I/O turn in the middle of a CPU thread's slice goes back to that
+   * thread (it waits at the head of the CPU queue, ahead of the other CPU
+   * thread), so most I/O turns resume the thread they interrupted; the one
+   * that comes when the slice is over goes to the other CPU thread. The
+   * slice counts the yields made during I/O bursts too, so neither CPU
+   * thread starves however often the I/O thread comes back. */
+  int io_turns = 0, resumed = 0, turns[2] = {0, 0}, prev_cpu = -1;
+  for (int i = 0; i < c->pos; i++) {
+    int id = c->log[i];
+    if (id == RS_IO) {
+      if (i > 0 && i + 1 < c->pos) {
+        io_turns++;
+        resumed += c->log[i - 1] == c->log[i + 1];
+      }
+      continue;
+    }
+    if (id != prev_cpu)
+      turns[id]++;
+    prev_cpu = id;
+  }
+  print_message("  %d holders logged, %d I/O turns, %d resumed the "
+                "interrupted thread; CPU turns %d and %d\n",
+                c->pos, io_turns, resumed, turns[0], turns[1]);
+  assert_true(io_turns >= 100 || io_turns == (int)rounds);
+  assert_true(resumed * 2 >= io_turns);
+  assert_true(turns[0] >= 3 && turns[1] >= 3);
   assert_rc(SP_OK, sp_gil_destroy(&c->g));
   free(c);
 }
@@ -714,9 +906,9 @@ static void test_fair_no_request_without_waiter(void **state) {
 struct legacy_ctx {
   sp_gil_t g;
   int holding;
-  int count;   /* yields the holder started */
-  int done;    /* the holder left its loop */
-  int got;     /* the waiter has the lock */
+  int count; /* yields the holder started */
+  int done;  /* the holder left its loop */
+  int got;   /* the waiter has the lock */
   int errors;
   long max;
   int64_t deadline;
@@ -762,7 +954,8 @@ static void test_legacy_check_interval(void **state) {
   assert_int_equal(0, t_load(&c->errors));
   struct sp_gil_stats st = get_stats(&c->g);
   print_message("  legacy: the waiter got the lock after %d holder yields "
-                "(%s)\n", count, done ? "holder finished" : "in a yield");
+                "(%s)\n",
+                count, done ? "holder finished" : "in a yield");
   assert_true(st.acquisitions == 2);
   /* 0 if the waiter's first try hit the release window of a yield */
   assert_true(st.handoffs_io <= 1);
@@ -781,6 +974,8 @@ int main(void) {
       cmocka_unit_test(test_priority_io_next_yield),
       cmocka_unit_test(test_priority_fifo),
       cmocka_unit_test(test_priority_cpu_round_robin),
+      cmocka_unit_test(test_priority_wakes_successor),
+      cmocka_unit_test(test_priority_io_resumes_slice),
       cmocka_unit_test(test_priority_io_cannot_starve_cpu),
       cmocka_unit_test(test_fair_drop_request),
       cmocka_unit_test(test_fair_no_request_without_waiter),

@@ -21,17 +21,27 @@
  * Three policies (docs/gil.md has the details and the history):
  *
  * SP_GIL_PRIORITY (the default): FIFO queues, direct hand-off, no barging.
+ *  - The holder's slice: its yields while a CPU thread waits, and the time
+ *    since the first of them. The slice is over after yield_skip such
+ *    yields or interval_ns, whichever comes first.
  *  - Who gets it next: on sp_gil_yield(), the first I/O waiter if there is
- *    one; otherwise, if CPU threads wait, the first CPU waiter once the
- *    holder has made yield_skip yields that saw a waiter, or interval_ns
- *    has passed since the first of them, whichever comes first (the yielder
- *    then queues at the tail: round robin); otherwise nobody (the yield
+ *    one; the yielder then waits at the head of the CPU queue and, given
+ *    the lock back, resumes its slice where it stopped (or, if its slice
+ *    was over, at the tail with a new slice to come). Otherwise, if CPU
+ *    threads wait and the slice is over, the first CPU waiter (the yielder
+ *    queues at the tail: round robin); if that thread sleeps, the holder
+ *    first wakes it and keeps the lock until it runs, at most 100 us more,
+ *    so no CPU time is lost while it wakes up. Otherwise nobody (the yield
  *    keeps the lock). On sp_gil_release(), the first I/O waiter, else the
  *    first CPU waiter, else the lock becomes free. The chosen thread is
  *    made the owner before it is woken: the releaser cannot win it back.
  *    Exception (anti-starvation): after yield_skip consecutive hand-offs to
  *    I/O threads that passed over a waiting CPU thread, the next hand-off
  *    goes to the first CPU waiter.
+ *  - Waiting: an I/O waiter, and a yielder that handed the lock to an I/O
+ *    thread, spin for up to 50 us before they sleep (the lock usually
+ *    comes within microseconds; a wake-up costs tens of them); other
+ *    yielders sleep at once.
  *  - I/O latency: an I/O waiter with no I/O waiter ahead of it gets the
  *    lock at the holder's first yield or release after it queued, i.e.
  *    within one yield period P; with k I/O waiters ahead, within k+1
@@ -39,10 +49,11 @@
  *    exception above can add one CPU slice once every yield_skip I/O
  *    hand-offs.
  *  - Starvation bounds: I/O waiters are served in arrival order. A CPU
- *    waiter with j CPU waiters ahead of it gets the lock after at most j+1
- *    slices (a slice: at most yield_skip yields or interval_ns, plus one
- *    yield period), not counting I/O hand-offs, of which at most yield_skip
- *    in a row can pass it over.
+ *    waiter gets the lock after at most one slice of each CPU thread ahead
+ *    of it (a slice: at most yield_skip yields or interval_ns of holding,
+ *    plus one yield period and at most 100 us while its successor wakes),
+ *    not counting I/O hand-offs, of which at most yield_skip in a row can
+ *    pass it over.
  *  - Cost: an uncontended acquire is one CAS, an uncontended release one
  *    CAS, a yield with nobody waiting one relaxed load and a branch (plus
  *    the owner check and a statistics counter).
@@ -101,9 +112,10 @@ enum { SP_GIL_LEGACY = 0, SP_GIL_FAIR = 1, SP_GIL_PRIORITY = 2 };
  *    a CPU waiter, before its next yield hands it over (default 5 ms).
  *    Unused by LEGACY.
  *  - yield_skip (>= 1): LEGACY: the check interval in yields (default 100).
- *    PRIORITY: with only CPU waiters, one yield in yield_skip hands over;
- *    also the most consecutive I/O hand-offs that may pass over a waiting
- *    CPU thread (default 100). Unused by FAIR. */
+ *    PRIORITY: a slice is yield_skip yields made while a CPU thread waits
+ *    (with only CPU waiters, one yield in yield_skip hands over); also the
+ *    most consecutive I/O hand-offs that may pass over a waiting CPU
+ *    thread (default 100). Unused by FAIR. */
 typedef struct sp_gil_config {
   int policy;
   int64_t interval_ns;
@@ -114,29 +126,31 @@ typedef struct sp_gil_config {
  * sp_gil_stats_t): a typedef named sp_gil_stats would clash with the
  * function sp_gil_stats() below, as C has one name space for both. */
 typedef struct sp_gil_stats {
-  uint64_t acquisitions;  /* successful sp_gil_acquire calls */
-  uint64_t handoffs_io;   /* the lock went to a thread that waited in acquire */
-  uint64_t handoffs_cpu;  /* ... to a thread that waited in yield */
-  uint64_t yields;        /* sp_gil_yield calls (by the holder) */
-  uint64_t yields_noop;   /* yields that kept the lock without releasing it */
-  int64_t wait_total_ns;  /* total time threads waited in acquire, and in
-                             yield to get the lock back */
-  int64_t wait_max_ns;    /* the longest single such wait */
+  uint64_t acquisitions; /* successful sp_gil_acquire calls */
+  uint64_t handoffs_io;  /* the lock went to a thread that waited in acquire */
+  uint64_t handoffs_cpu; /* ... to a thread that waited in yield */
+  uint64_t yields;       /* sp_gil_yield calls (by the holder) */
+  uint64_t yields_noop;  /* yields that kept the lock without releasing it */
+  int64_t wait_total_ns; /* total time threads waited in acquire, and in
+                            yield to get the lock back */
+  int64_t wait_max_ns;   /* the longest single such wait */
 } sp_gil_stats_t;
 
 /* Embeddable; the fields are private. */
 typedef struct sp_gil {
   /* Touched on every call. */
-  int state_;             /* LEGACY/PRIORITY: 0 free, 1 held, 2 held and
-                             waited on (atomic) */
-  int drop_request_;      /* FAIR: a waiter asks the holder to drop (atomic) */
-  uintptr_t owner_;       /* holder's thread id, 0 when free (atomic) */
-  unsigned io_waiting_;   /* PRIORITY: threads queued in acquire (atomic) */
-  unsigned ticks_;        /* yields counted towards a switch (holder only) */
+  int state_;           /* LEGACY/PRIORITY: 0 free, 1 held, 2 held and
+                           waited on (atomic) */
+  int drop_request_;    /* FAIR: a waiter asks the holder to drop (atomic) */
+  uintptr_t owner_;     /* holder's thread id, 0 when free (atomic) */
+  unsigned io_waiting_; /* PRIORITY: threads queued in acquire (atomic) */
+  unsigned ticks_;      /* yields counted towards a switch (holder only) */
   int policy_;
   unsigned yield_skip_;
   int64_t interval_ns_;
   int64_t slice_start_ns_; /* PRIORITY: first yield that saw a CPU waiter */
+  int64_t nudge_ns_;       /* PRIORITY: when the successor was woken (holder) */
+  int nudged_;             /* PRIORITY: successor woken in advance (holder) */
   /* Statistics: written by the holder, read by sp_gil_stats (atomic). */
   uint64_t acquisitions_;
   uint64_t handoffs_io_;
@@ -146,17 +160,17 @@ typedef struct sp_gil {
   int64_t wait_total_ns_;
   int64_t wait_max_ns_;
   /* Slow paths. */
-  unsigned waiters_;      /* threads inside a blocking path (atomic) */
-  unsigned bypass_;       /* PRIORITY: I/O hand-offs in a row that passed a
-                             CPU waiter (under mu_) */
+  unsigned waiters_;           /* threads inside a blocking path (atomic) */
+  unsigned bypass_;            /* PRIORITY: I/O hand-offs in a row that passed a
+                                  CPU waiter (under mu_) */
   void *io_head_, *io_tail_;   /* PRIORITY: FIFO queues of waiters */
   void *cpu_head_, *cpu_tail_; /* (under mu_) */
-  int locked_;            /* FAIR: the "locked" flag (atomic, under mu_) */
-  uintptr_t last_holder_; /* FAIR (atomic) */
-  uint64_t switch_number_; /* FAIR: ownership changes (under mu_) */
+  int locked_;                 /* FAIR: the "locked" flag (atomic, under mu_) */
+  uintptr_t last_holder_;      /* FAIR (atomic) */
+  uint64_t switch_number_;     /* FAIR: ownership changes (under mu_) */
   sp_mutex_t mu_;
   sp_cond_t cv_;
-  sp_mutex_t switch_mu_;  /* FAIR: FORCE_SWITCHING */
+  sp_mutex_t switch_mu_; /* FAIR: FORCE_SWITCHING */
   sp_cond_t switch_cv_;
   unsigned magic_;
 } sp_gil_t;
