@@ -172,10 +172,11 @@ void bench_chan_close(bench_chan *c) {
   close((int)c->fd[1]);
 }
 
-int bench_chan_write(bench_chan *c, int end, const void *buf, size_t n) {
-  const char *p = buf;
+/* Move all n bytes through fd (write if wr, else read), retrying EINTR
+ * and short transfers; -1 on an error or end of file. */
+static int chan_all_(int fd, char *p, size_t n, int wr) {
   while (n > 0) {
-    ssize_t k = write((int)c->fd[end], p, n);
+    ssize_t k = wr ? write(fd, p, n) : read(fd, p, n);
     if (k < 0 && errno == EINTR)
       continue;
     if (k <= 0)
@@ -186,16 +187,10 @@ int bench_chan_write(bench_chan *c, int end, const void *buf, size_t n) {
   return 0;
 }
 
+int bench_chan_write(bench_chan *c, int end, const void *buf, size_t n) {
+  return chan_all_((int)c->fd[end], (char *)(uintptr_t)buf, n, 1);
+}
+
 int bench_chan_read(bench_chan *c, int end, void *buf, size_t n) {
-  char *p = buf;
-  while (n > 0) {
-    ssize_t k = read((int)c->fd[end], p, n);
-    if (k < 0 && errno == EINTR)
-      continue;
-    if (k <= 0)
-      return -1;
-    p += k;
-    n -= (size_t)k;
-  }
-  return 0;
+  return chan_all_((int)c->fd[end], buf, n, 0);
 }

@@ -264,8 +264,8 @@ out=$docs/results.md
   fi
   echo "## Interpreter lock (bench_giltest)"
   echo
-  echo "Simulated interpreter (bench/gilsim.h): ~40 ns work units, sp_gil_yield"
-  echo "every 25 units (~1 us), the GIL released around every blocking call."
+  echo "Simulated interpreter (bench/gilsim.h): 30-40 ns work units, sp_gil_yield"
+  echo "every 100 units (~3 us, Python 2's check interval), the GIL released around every blocking call."
   echo "\`kept\` = pc_lock_cpu1 / pc_lock, \`e\` = cpu2 / cpu1, both per run."
   echo
   imgline giltest "kept fraction and e per policy"
