@@ -18,6 +18,7 @@ typedef struct {
   int64_t timeout;
   int rc[T_MAX_BUNCH];
   int owned[T_MAX_BUNCH];
+  int base; /* added to a worker's index (others_try) */
 } shared_t;
 
 static void init_shared(shared_t *s) {
@@ -61,17 +62,22 @@ static void test_acquire_release(void **state) {
 
 static void try_acquire_worker(void *p, int i) {
   shared_t *s = p;
+  i += s->base;
   s->rc[i] = sp_rlock_acquire(&s->r, 0);
   s->owned[i] = sp_rlock_is_owned(&s->r);
   if (s->rc[i] == SP_OK)
     sp_rlock_release(&s->r);
 }
 
-/* Run 3 threads that try once and record the result. */
+/* Run 3 other threads, one after another (so that they cannot find the
+ * lock held by each other), that each try once and record the result. */
 static void others_try(shared_t *s, int expect_rc) {
-  t_bunch b;
-  t_bunch_start(&b, 3, try_acquire_worker, s);
-  t_bunch_join(&b);
+  for (int i = 0; i < 3; i++) {
+    t_bunch b;
+    s->base = i;
+    t_bunch_start(&b, 1, try_acquire_worker, s);
+    t_bunch_join(&b);
+  }
   for (int i = 0; i < 3; i++) {
     assert_rc(expect_rc, s->rc[i]);
     assert_int_equal(expect_rc == SP_OK, s->owned[i]);
