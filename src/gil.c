@@ -137,7 +137,9 @@
  * it sleeps on its semaphore: an I/O waiter when it queues, a CPU waiter
  * after a wake-up call. Long enough to cover a holder's yield period
  * (typically a few microseconds), short enough to cost little when the
- * holder is busy elsewhere. */
+ * holder is busy elsewhere. Between two looks at its state the spinner
+ * calls sp_cpu_relax_(), which yields the CPU: a spinner never keeps a
+ * runnable thread (the holder, an I/O thread just woken) off a CPU. */
 #define SP_GIL_SPIN_NS_ ((int64_t)50 * 1000)
 /* How long a holder whose switch to a CPU waiter is due keeps the lock
  * while that waiter, woken up in advance, gets back onto a CPU. */
@@ -197,7 +199,7 @@ static void sp_gil_await_(struct sp_gil_waiter_ *w, int spin) {
       int64_t end = sp_now_ns_() + SP_GIL_SPIN_NS_;
       for (unsigned i = 1; sp_load_acquire_(&w->state) != SP_GW_OWNER_; i++) {
         sp_cpu_relax_();
-        if (i % 64 == 0 && sp_now_ns_() >= end)
+        if (i % 8 == 0 && sp_now_ns_() >= end)
           break;
       }
     }
