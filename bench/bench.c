@@ -198,8 +198,7 @@ double bench_group_run(bench_group *g, int n, void *(*const *fns)(void *),
   }
   for (int i = 0; i < n; i++)
     bench_thread_join(&th[i]);
-  g->extra_rate =
-      t1 > t0 ? (double)(e1 - e0) * 1e9 / (double)(t1 - t0) : 0.0;
+  g->extra_rate = t1 > t0 ? (double)(e1 - e0) * 1e9 / (double)(t1 - t0) : 0.0;
   return t1 > t0 ? (double)(c1 - c0) * 1e9 / (double)(t1 - t0) : 0.0;
 }
 
@@ -213,4 +212,15 @@ uint64_t bench_work(uint64_t x, unsigned units) {
     __asm__ volatile("" : "+r"(x));
   }
   return x;
+}
+
+double bench_group_run_pair(bench_group *g, bench_counter *tx, void *ctx,
+                            void *(*prod)(void *), void *(*cons)(void *),
+                            void (*kick)(void *)) {
+  void *(*fns[2])(void *) = {prod, cons};
+  void *args[2] = {ctx, ctx};
+  tx->n = 0;
+  g->kick = kick;
+  g->ctx = ctx;
+  return bench_group_run(g, 2, fns, args, tx, 1);
 }

@@ -131,6 +131,12 @@ typedef struct bench_group {
 #define BENCH_MAX_THREADS 256
 double bench_group_run(bench_group *g, int n, void *(*const *fns)(void *),
                        void *const *args, bench_counter *c, int nc);
+/* Two threads prod(ctx) and cons(ctx) in group g (kick(ctx) unblocks
+ * them at the end), over one window: the rate of counter *tx, which is
+ * reset first. The producer/consumer pairs of bench_pair and rawpair.c. */
+double bench_group_run_pair(bench_group *g, bench_counter *tx, void *ctx,
+                            void *(*prod)(void *), void *(*cons)(void *),
+                            void (*kick)(void *));
 /* Called by a group thread as it exits. */
 static inline void bench_group_done(bench_group *g) {
   bench_add(&g->ndone, 1);
@@ -208,6 +214,18 @@ void bench_rsem_post(bench_rsem *s);
 int bench_futex_available(void);
 void bench_futex_wait(int *addr, int expected, int64_t timeout_ns);
 void bench_futex_wake(int *addr, int nwake);
+
+/* ---- raw producer/consumer baselines (rawpair.c) ----------------------- */
+
+/* A producer and a consumer hand one token back and forth through the raw
+ * OS primitives only, over one bench_group_run window; each returns the
+ * transactions per second. cond: a mutex and two conditions (not empty,
+ * not full); sem: two semaphores (empty and full slots); futex: one word
+ * whose owner flips it and wakes the peer (call only when
+ * bench_futex_available()). Used by bench_pair and bench_giltest. */
+double bench_rawpair_cond(void);
+double bench_rawpair_sem(void);
+double bench_rawpair_futex(void);
 
 /* A connected pair of byte streams (socketpair): what one end writes the
  * other reads. read/write move exactly n bytes, blocking; 0 or -1. */

@@ -27,85 +27,6 @@
 
 static const char *BE = SP_BACKEND_NAME;
 
-/* Raw baselines: the same ping-pong as bench_pair, through the OS. */
-typedef struct rawpair {
-  bench_group g;
-  bench_counter tx;
-  int token;
-  bench_rmutex m;
-  bench_rcond ne, nf;
-  bench_rsem se, sf;
-} rawpair;
-
-static void *rc_prod(void *arg) {
-  rawpair *p = arg;
-  while (!bench_group_stopping(&p->g)) {
-    bench_rmutex_lock(&p->m);
-    while (p->token && !bench_group_stopping(&p->g))
-      bench_rcond_wait(&p->nf, &p->m);
-    p->token = 1;
-    bench_rcond_signal(&p->ne);
-    bench_rmutex_unlock(&p->m);
-    bench_count(&p->tx, 1);
-  }
-  bench_group_done(&p->g);
-  return NULL;
-}
-static void *rc_cons(void *arg) {
-  rawpair *p = arg;
-  while (!bench_group_stopping(&p->g)) {
-    bench_rmutex_lock(&p->m);
-    while (!p->token && !bench_group_stopping(&p->g))
-      bench_rcond_wait(&p->ne, &p->m);
-    p->token = 0;
-    bench_rcond_signal(&p->nf);
-    bench_rmutex_unlock(&p->m);
-  }
-  bench_group_done(&p->g);
-  return NULL;
-}
-static void rc_kick(void *arg) {
-  rawpair *p = arg;
-  bench_rmutex_lock(&p->m);
-  bench_rcond_broadcast(&p->ne);
-  bench_rcond_broadcast(&p->nf);
-  bench_rmutex_unlock(&p->m);
-}
-static void *rs_prod(void *arg) {
-  rawpair *p = arg;
-  while (!bench_group_stopping(&p->g)) {
-    bench_rsem_wait(&p->se);
-    bench_rsem_post(&p->sf);
-    bench_count(&p->tx, 1);
-  }
-  bench_group_done(&p->g);
-  return NULL;
-}
-static void *rs_cons(void *arg) {
-  rawpair *p = arg;
-  while (!bench_group_stopping(&p->g)) {
-    bench_rsem_wait(&p->sf);
-    bench_rsem_post(&p->se);
-  }
-  bench_group_done(&p->g);
-  return NULL;
-}
-static void rs_kick(void *arg) {
-  rawpair *p = arg;
-  bench_rsem_post(&p->se);
-  bench_rsem_post(&p->sf);
-}
-
-static double raw_run(rawpair *p, void *(*a)(void *), void *(*b)(void *),
-                      void (*kick)(void *)) {
-  void *(*fns[2])(void *) = {a, b};
-  void *args[2] = {p, p};
-  p->tx.n = 0;
-  p->g.kick = kick;
-  p->g.ctx = p;
-  return bench_group_run(&p->g, 2, fns, args, &p->tx, 1);
-}
-
 static void policy_cases(int policy) {
   static gs_world w;
   sp_gil_config cfg;
@@ -170,12 +91,12 @@ int main(int argc, char **argv) {
   if (rc != 0)
     return rc == 1 ? 0 : 2;
 
-  bench_ratio("priority/pc_lock: GIL vs no GIL", "*", "priority/pc_lock",
-              "*", "nogil/pc_lock", "tx_per_s");
+  bench_ratio("priority/pc_lock: GIL vs no GIL", "*", "priority/pc_lock", "*",
+              "nogil/pc_lock", "tx_per_s");
   bench_ratio("fair/pc_lock: GIL vs no GIL", "*", "fair/pc_lock", "*",
               "nogil/pc_lock", "tx_per_s");
-  bench_ratio("nogil/pc_cond vs raw pthread_cond", "*", "nogil/pc_cond",
-              "raw", "pthread_cond", "tx_per_s");
+  bench_ratio("nogil/pc_cond vs raw pthread_cond", "*", "nogil/pc_cond", "raw",
+              "pthread_cond", "tx_per_s");
   bench_ratio("priority/pc_cond: sem vs pthread", "sem", "priority/pc_cond",
               "pthread", "priority/pc_cond", "tx_per_s");
   bench_ratio("nogil/pc_cond: sem vs pthread", "sem", "nogil/pc_cond",
@@ -196,25 +117,10 @@ int main(int argc, char **argv) {
     gs_destroy(&w);
   }
 
-  static rawpair p;
-  bench_rmutex_init(&p.m);
-  bench_rcond_init(&p.ne);
-  bench_rcond_init(&p.nf);
-  if (bench_want("pthread_cond")) {
-    p.token = 0;
-    bench_emit("raw", "pthread_cond", "tx_per_s",
-               raw_run(&p, rc_prod, rc_cons, rc_kick));
-  }
-  if (bench_want("sem_t")) {
-    bench_rsem_init(&p.se, 1);
-    bench_rsem_init(&p.sf, 0);
-    bench_emit("raw", "sem_t", "tx_per_s",
-               raw_run(&p, rs_prod, rs_cons, rs_kick));
-    bench_rsem_destroy(&p.se);
-    bench_rsem_destroy(&p.sf);
-  }
-  bench_rcond_destroy(&p.ne);
-  bench_rcond_destroy(&p.nf);
-  bench_rmutex_destroy(&p.m);
+  /* The raw baselines (rawpair.c), the same as bench_pair's. */
+  if (bench_want("pthread_cond"))
+    bench_emit("raw", "pthread_cond", "tx_per_s", bench_rawpair_cond());
+  if (bench_want("sem_t"))
+    bench_emit("raw", "sem_t", "tx_per_s", bench_rawpair_sem());
   return 0;
 }

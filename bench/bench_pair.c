@@ -30,20 +30,12 @@ typedef struct pair {
   sp_mutex_t m;
   sp_cond_t not_empty, not_full;
   sp_lock_t empty, full;
-  bench_rmutex rm;
-  bench_rcond rne, rnf;
-  bench_rsem sem_empty, sem_full;
-  int word; /* futex: 0 producer's turn, 1 consumer's turn */
+  bench_rmutex rm; /* fast_pthread_mutex */
 } pair;
 
 static double run_pair(pair *p, void *(*prod)(void *), void *(*cons)(void *),
                        void (*kick)(void *)) {
-  void *(*fns[2])(void *) = {prod, cons};
-  void *args[2] = {p, p};
-  p->tx.n = 0;
-  p->g.kick = kick;
-  p->g.ctx = p;
-  return bench_group_run(&p->g, 2, fns, args, &p->tx, 1);
+  return bench_group_run_pair(&p->g, &p->tx, p, prod, cons, kick);
 }
 
 /* ---- sp_cond ---- */
@@ -116,110 +108,6 @@ static void lock_kick(void *arg) {
   pair *p = arg;
   (void)sp_lock_release(&p->empty); /* SP_EPERM if already free: fine */
   (void)sp_lock_release(&p->full);
-}
-
-/* ---- raw pthread_cond ---- */
-
-static void *rcond_prod(void *arg) {
-  pair *p = arg;
-  for (;;) {
-    bench_rmutex_lock(&p->rm);
-    while (p->token && !bench_group_stopping(&p->g))
-      bench_rcond_wait(&p->rnf, &p->rm);
-    p->token = 1;
-    bench_rcond_signal(&p->rne);
-    bench_rmutex_unlock(&p->rm);
-    bench_count(&p->tx, 1);
-    if (bench_group_stopping(&p->g))
-      break;
-  }
-  bench_group_done(&p->g);
-  return NULL;
-}
-
-static void *rcond_cons(void *arg) {
-  pair *p = arg;
-  for (;;) {
-    bench_rmutex_lock(&p->rm);
-    while (!p->token && !bench_group_stopping(&p->g))
-      bench_rcond_wait(&p->rne, &p->rm);
-    p->token = 0;
-    bench_rcond_signal(&p->rnf);
-    bench_rmutex_unlock(&p->rm);
-    if (bench_group_stopping(&p->g))
-      break;
-  }
-  bench_group_done(&p->g);
-  return NULL;
-}
-
-static void rcond_kick(void *arg) {
-  pair *p = arg;
-  bench_rmutex_lock(&p->rm);
-  bench_rcond_broadcast(&p->rne);
-  bench_rcond_broadcast(&p->rnf);
-  bench_rmutex_unlock(&p->rm);
-}
-
-/* ---- raw sem_t ---- */
-
-static void *rsem_prod(void *arg) {
-  pair *p = arg;
-  while (!bench_group_stopping(&p->g)) {
-    bench_rsem_wait(&p->sem_empty);
-    bench_rsem_post(&p->sem_full);
-    bench_count(&p->tx, 1);
-  }
-  bench_group_done(&p->g);
-  return NULL;
-}
-
-static void *rsem_cons(void *arg) {
-  pair *p = arg;
-  while (!bench_group_stopping(&p->g)) {
-    bench_rsem_wait(&p->sem_full);
-    bench_rsem_post(&p->sem_empty);
-  }
-  bench_group_done(&p->g);
-  return NULL;
-}
-
-static void rsem_kick(void *arg) {
-  pair *p = arg;
-  bench_rsem_post(&p->sem_empty);
-  bench_rsem_post(&p->sem_full);
-}
-
-/* ---- raw futex ---- */
-
-static void futex_turn(pair *p, int mine) {
-  while (bench_load(&p->word) != mine && !bench_group_stopping(&p->g))
-    bench_futex_wait(&p->word, !mine, -1);
-  bench_store(&p->word, !mine);
-  bench_futex_wake(&p->word, 1);
-}
-
-static void *futex_prod(void *arg) {
-  pair *p = arg;
-  while (!bench_group_stopping(&p->g)) {
-    futex_turn(p, 0);
-    bench_count(&p->tx, 1);
-  }
-  bench_group_done(&p->g);
-  return NULL;
-}
-
-static void *futex_cons(void *arg) {
-  pair *p = arg;
-  while (!bench_group_stopping(&p->g))
-    futex_turn(p, 1);
-  bench_group_done(&p->g);
-  return NULL;
-}
-
-static void futex_kick(void *arg) {
-  pair *p = arg;
-  bench_futex_wake(&p->word, 2);
 }
 
 /* ---- uncontended fast paths ---- */
@@ -297,8 +185,6 @@ int main(int argc, char **argv) {
       sp_lock_init(&p.full))
     bench_die("init failed");
   bench_rmutex_init(&p.rm);
-  bench_rcond_init(&p.rne);
-  bench_rcond_init(&p.rnf);
 
   if (bench_want("cond")) {
     p.token = 0;
@@ -315,34 +201,22 @@ int main(int argc, char **argv) {
     sp_lock_acquire(&p.full, 0);
     sp_lock_release(&p.full);
   }
-  if (bench_want("pthread_cond")) {
-    p.token = 0;
-    bench_emit("raw", "pthread_cond", "tx_per_s",
-               run_pair(&p, rcond_prod, rcond_cons, rcond_kick));
-  }
-  if (bench_want("sem_t")) {
-    bench_rsem_init(&p.sem_empty, 1);
-    bench_rsem_init(&p.sem_full, 0);
-    bench_emit("raw", "sem_t", "tx_per_s",
-               run_pair(&p, rsem_prod, rsem_cons, rsem_kick));
-    bench_rsem_destroy(&p.sem_empty);
-    bench_rsem_destroy(&p.sem_full);
-  }
-  if (bench_want("futex") && bench_futex_available()) {
-    p.word = 0;
-    bench_emit("raw", "futex", "tx_per_s",
-               run_pair(&p, futex_prod, futex_cons, futex_kick));
-  }
+  /* The raw baselines (rawpair.c). */
+  if (bench_want("pthread_cond"))
+    bench_emit("raw", "pthread_cond", "tx_per_s", bench_rawpair_cond());
+  if (bench_want("sem_t"))
+    bench_emit("raw", "sem_t", "tx_per_s", bench_rawpair_sem());
+  if (bench_want("futex") && bench_futex_available())
+    bench_emit("raw", "futex", "tx_per_s", bench_rawpair_futex());
   if (bench_want("fast_sp_mutex"))
     bench_emit(BE, "fast_sp_mutex", "ns_per_op", fast_ns(loop_sp_mutex, &p.m));
   if (bench_want("fast_sp_lock"))
-    bench_emit(BE, "fast_sp_lock", "ns_per_op", fast_ns(loop_sp_lock, &p.empty));
+    bench_emit(BE, "fast_sp_lock", "ns_per_op",
+               fast_ns(loop_sp_lock, &p.empty));
   if (bench_want("fast_pthread_mutex"))
     bench_emit("raw", "fast_pthread_mutex", "ns_per_op",
                fast_ns(loop_raw_mutex, &p.rm));
 
   bench_rmutex_destroy(&p.rm);
-  bench_rcond_destroy(&p.rne);
-  bench_rcond_destroy(&p.rnf);
   return 0;
 }
