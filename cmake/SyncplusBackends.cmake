@@ -18,6 +18,7 @@ set(SP_PORTABLE_SOURCES
   src/event.c
   src/queue.c
   src/gil.c
+  src/thread.c
 )
 
 # out_var: the backends this platform supports, the default one first.

@@ -21,5 +21,6 @@
 #include "syncplus/event.h"
 #include "syncplus/queue.h"
 #include "syncplus/gil.h"
+#include "syncplus/thread.h"
 
 #endif
