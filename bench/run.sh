@@ -315,8 +315,10 @@ awk -F, -v bes="$(echo $backends)" '
 { echo "bench,ratio,backend,value"; cat "$res/ratios.tmp"; } > "$res/ratios.csv"
 rm -f "$res/ratios.tmp"
 
-# Verdicts, sanity check, tables (summary.txt) and result.json.
+# Verdicts, sanity check, tables (summary.txt) and result.json. A smoke run
+# (CTest) also checks the verdict engine on a run whose verdicts are known.
 sh "$here/render.sh" "$res" || fail=1
+if [ $mode = smoke ]; then sh "$here/selftest.sh" || fail=1; fi
 stamp=$(date -u '+%Y%m%d-%H%M%S')
 if [ -f "$res/result.json" ]; then
   mkdir -p "$out/runs"

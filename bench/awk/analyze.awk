@@ -241,7 +241,8 @@ function judge(c,   fig, per_be, i, n, b, nrow, rowbe, e, t) {
     if (substr(T[i], 1, 1) != "S") continue
     split(substr(T[i], 2), e, ":")
     if (e[2] == "*") per_be = 1
-    if (e[1] !~ /[*?{$]/ && !((c, e[1]) in CBSEEN)) { CBSEEN[c, e[1]] = 1; CB[++NCB] = e[1] }
+    if (e[1] !~ /[*?{$]/ && !((c, e[1]) in CBSEEN)) { CBSEEN[c, e[1]] = 1; CB[++NCB] = e[1]; CBCASES[e[1]] = "" }
+    if (e[1] in CBCASES) CBCASES[e[1]] = CBCASES[e[1]] " " e[3]
   }
   if (!per_be || nlb == 0) { judge_row(c, "-"); return }
   # one row per backend; a single NOT MEASURED row when none has a figure
@@ -350,7 +351,7 @@ function not_measured_why(c, be, missing,   i, b, why, s, pend) {
     else if (!(b in RAN)) why = "bench_" b " was not selected (--bench)"
     else if (b in FAILED) why = "bench_" b " failed (see log.txt)"
     else for (s = 1; s <= NSK; s++)
-      if (SKB[s] == b && (be == "-" || be == "all" || SKBE[s] == be || !(SKBE[s] in LIBSET))) {
+      if (SKB[s] == b && (be == "-" || be == "all" || SKBE[s] == be || !(SKBE[s] in LIBSET)) && skip_case(SKC[s], CBCASES[b])) {
         why = "bench_" b ": " SKR[s]; break
       }
   }
@@ -359,6 +360,22 @@ function not_measured_why(c, be, missing,   i, b, why, s, pend) {
   pend = C_PEND[c]
   if (pend != "" && why ~ /^no (bench_|row)/) why = why "; pending: " pend
   return why
+}
+
+# skip_case(skc, cases): 1 if a #skip line's case (a pattern: "*", "{a,b}")
+# concerns one of the claim's cases (patterns themselves: ${VAR} and
+# wildcards stand for anything).
+function skip_case(skc, cases,   n, i, a, cre, x) {
+  n = split(cases, a, " ")
+  for (i = 1; i <= n; i++) {
+    x = a[i]
+    gsub(/\$\{[A-Za-z_]+\}/, "*", x)
+    cre = glob2re(x)
+    if (skc ~ cre || a[i] ~ glob2re(skc)) return 1
+    x = skc; gsub(/[*?]/, "", x)
+    if (x != "" && index(a[i], x) == 1) return 1
+  }
+  return 0
 }
 
 function emit_error(c, msg) {
