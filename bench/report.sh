@@ -116,9 +116,12 @@ bars() {
   [ "$n" -gt 0 ] || return 0
   w=$(( n * 36 + 300 )); [ $w -lt 900 ] && w=900
   case "${5:-}" in *log*) base=1 ;; esac
+  # linear scale: at most 2.5x the largest median, so that one wild repeat
+  # (a clipped error bar) does not flatten every bar
+  ymax=$(awk '$(NF - 4) + 0 > m {m = $(NF - 4) + 0} END {print 2.5 * m}' "$4")
   plot "$1" "set terminal pngcairo size $w,580 font 'sans,10'; set output '$img/$1.png';
     set title \"$2\" noenhanced; set ylabel \"$3\"; set xtics rotate by -40 noenhanced font ',8';
-    set bmargin 10; set key outside right top; set xrange [-0.7:$n-0.3]; set format y '%.1s%c'; ${5:-set yrange [0:*]};
+    set bmargin 10; set key outside right top; set xrange [-0.7:$n-0.3]; set format y '%.1s%c'; ${5:-set yrange [0:$ymax]};
     plot '$4' using 0:($base):(\$0-0.38):(\$0+0.38):($base):2:5:xtic(1) with boxxyerror lc rgb variable notitle, \
       '' using 0:2:3:4 with yerrorbars lc black pt 7 ps 0.5 notitle $(key_cmd "$4") ${6:-}"
 }
@@ -174,7 +177,7 @@ if have latency lat_; then
       els="$els '$tmp/lat_${be}_$pol.dat' u 1:2:3:4 w yerrorlines lc rgb '$col' lw 2 pt 7 t '$pol median', '' u 1:5:6:7 w yerrorlines lc rgb '$col' lw 1 dt 2 pt 6 t '$pol p99',"
     done
     cmds="$cmds set title 'backend $be'; set logscale y; set xlabel 'CPU-bound threads running'; set ylabel 'microseconds';
-      set xtics (0,1,2,4); set xrange [-0.3:4.3]; set yrange [1:*]; set key below font ',9' maxrows 4;
+      set xtics (0,1,2,4); set xrange [-0.3:4.3]; set yrange [1:*]; set format y '%.0s%c'; set key below font ',9' maxrows 4;
       plot ${els%,} $(tline 100 'target: PRIORITY median < 100 us') $(tline 1000 'target: PRIORITY p99 < 1 ms' 3);"
   done
   plot latency "$cmds unset multiplot"
@@ -219,17 +222,20 @@ if have gilsweep '^e$'; then
     done < "$tmp/sweep_$be.dat"
     cmds="$cmds set lmargin 10; set rmargin 3; unset key;
       set title 'e vs I/O latency median (backend $be)'; set logscale x; unset logscale y; set xlabel 'I/O latency median, us'; set ylabel 'e (2 threads / 1)';
-      set yrange [0:1.15]; set key bottom left font ',9' opaque box; plot ${p1%,} $(tline 0.95 'target e >= 0.95');
+      set yrange [0:1.15]; unset key;
+      set arrow 1 from graph 0, first 0.95 to graph 1, first 0.95 nohead dt 2 lw 2 lc rgb '#e00000' front;
+      plot ${p1%,}; unset arrow 1;
       set title 'prod/con rate with 1 CPU thread vs I/O latency p99 (backend $be)'; set xlabel 'I/O latency p99, us'; set ylabel 'transactions/s';
-      set logscale y; set yrange [*:*]; set rmargin 24; set key outside right top font ',8' spacing 1.1 noopaque nobox; plot ${p2%,};"
+      set logscale y; set yrange [*:*]; set rmargin 24; set key outside right top font ',8' spacing 1.1 noopaque nobox;
+      plot ${p2%,}, NaN with lines dt 2 lw 2 lc rgb '#e00000' title 'target e >= 0.95 (left)';"
   done
   plot sweep "$cmds unset multiplot"
 fi
 # The benches of the other issues, when their rows exist.
 if have beazley '^kept$'; then
-  bars_data beazley '^kept$' . > "$tmp/beazley.dat"
+  bars_data beazley '^kept$' . '/.*' > "$tmp/beazley.dat"
   bars beazley "Beazley's experiment: perf2 requests/s during a long fib / alone, per policy" "rate kept" "$tmp/beazley.dat" \
-    "set yrange [0:*]" "$(tline 0.5 'target: PRIORITY >= 0.5')"
+    "set yrange [0:1.2]" "$(tline 0.5 'target: PRIORITY >= 0.5')"
 fi
 if have pool '^gil_wait_max_us$'; then
   bars_data pool '^gil_wait_max_us$' . > "$tmp/pool.dat"

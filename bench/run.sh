@@ -145,14 +145,17 @@ for p in $(printf '%s\n' "$progs" | awk '{print $3}'); do
   esac
 done
 
-# CPU accounting, in clock ticks: "busy steal total ours". busy and total
-# are the whole machine's (/proc/stat), ours the CPU time of this shell and
-# every child it has waited for (so: of the bench programs).
+# CPU accounting, in clock ticks: "busy steal total ours". busy (user,
+# nice, system: what processes are charged for) and total are the whole
+# machine's (/proc/stat), ours the CPU time of this shell and every child it
+# has waited for (so: of the bench programs). Interrupt time is left out of
+# busy: the loopback traffic of the bench's own servers is counted there,
+# not in its processes.
 cpu_snap() {
   if [ -r /proc/stat ] && [ -r /proc/$$/stat ]; then
     read -r _ u n s i w q sq st _rest < /proc/stat
     ours=$(awk '{ sub(/.*\) /, ""); print $12 + $13 + $14 + $15 }' /proc/$$/stat)
-    echo "$((u + n + s + q + sq)) $st $((u + n + s + i + w + q + sq + st)) $ours"
+    echo "$((u + n + s)) $st $((u + n + s + i + w + q + sq + st)) $ours"
   else
     echo "- - - -"
   fi
