@@ -80,6 +80,7 @@ BEGIN {
   close(f)
 
   figure_flags()
+  RUNHIGH = run_high()
   out = RES "/claims.tsv"
   print "id\tbackend\tverdict\tfigure\tlo\thi\tn\tanchor\tanchor_label\tx_anchor\top\ttarget\tnote\ttitle\tissue\ttext" > out
   for (c = 1; c <= NC; c++) judge(c)
@@ -336,7 +337,8 @@ function judge_row(c, be, probe,   nv, vals, v, expr, fv, r, fr, fvr, nvr, best,
         ((CB[i] in ON) ? OS[CB[i]] / ON[CB[i]] : 0)
     if (k > bm) { bm = k; bn = CB[i] }
   }
-  if (bm >= BUSY_PCT) flags = flags sprintf("; busy (others %.0f%% CPU)", bm)
+  # (not repeated on every row when the whole run is flagged at the top)
+  if (bm >= BUSY_PCT && !RUNHIGH) flags = flags sprintf("; busy (others %.0f%% CPU)", bm)
   sub(/^; /, "", flags)
   if (flags != "") note = note (note == "" ? "" : "; ") flags
   emit(c, be, verdict, fig, lo, hi, n, anc, ancl, x, note)
@@ -436,6 +438,19 @@ function figure_flags(   i, k, m, j, flag, why, f, w, a, lo, hi) {
 }
 
 # ------------------------------------------------------------------- load ----
+
+# run_high(): 1 if the whole run counts as high load (the thresholds above)
+function run_high(   od, b, k, l1) {
+  od = M["others_cpu_during"]
+  if (od == "" || od == "-") {
+    split(M["loadavg_start"], l1, " ")
+    return l1[1] + 0 >= 0.75 * (M["nproc"] + 0)
+  }
+  if (od + 0 >= HIGH_RUN || M["others_cpu_before"] + 0 >= HIGH_AT || M["others_cpu_after"] + 0 >= HIGH_AT || M["steal_during"] + 0 >= HIGH_STEAL)
+    return 1
+  for (b in ON) if (index(b, SUBSEP) == 0 && OS[b] / ON[b] >= HIGH_AT) return 1
+  return 0
+}
 
 function load_status(   f, s, high, why, ob, od, oa, st, b, k, busy, nb, l1, np, bn, i) {
   ob = M["others_cpu_before"]; od = M["others_cpu_during"]; oa = M["others_cpu_after"]
