@@ -119,9 +119,13 @@ bars() {
   # linear scale: at most 2.5x the largest median, so that one wild repeat
   # (a clipped error bar) does not flatten every bar
   ymax=$(awk '$(NF - 4) + 0 > m {m = $(NF - 4) + 0} END {print 2.5 * m}' "$4")
+  # k/M labels for large figures, plain numbers for ratios
+  yfmt=$(awk -v m="$ymax" 'BEGIN {print (m >= 2500) ? "%.1s%c" : "%g"}')
+  [ $base = 1 ] && yfmt='%.0s%c'
+
   plot "$1" "set terminal pngcairo size $w,580 font 'sans,10'; set output '$img/$1.png';
     set title \"$2\" noenhanced; set ylabel \"$3\"; set xtics rotate by -40 noenhanced font ',8';
-    set bmargin 10; set key outside right top; set xrange [-0.7:$n-0.3]; set format y '%.1s%c'; ${5:-set yrange [0:$ymax]};
+    set bmargin 10; set key outside right top; set xrange [-0.7:$n-0.3]; set format y '$yfmt'; ${5:-set yrange [0:$ymax]};
     plot '$4' using 0:($base):(\$0-0.38):(\$0+0.38):($base):2:5:xtic(1) with boxxyerror lc rgb variable notitle, \
       '' using 0:2:3:4 with yerrorbars lc black pt 7 ps 0.5 notitle $(key_cmd "$4") ${6:-}"
 }
@@ -242,15 +246,15 @@ if have pool '^gil_wait_max_us$'; then
   bars pool "Thread-pool server: longest GIL wait per policy and scenario (log scale)" "microseconds" "$tmp/pool.dat" "set logscale y; set yrange [*:*]"
 fi
 if have contended '^ops_per_s$'; then
-  bars_data contended '^ops_per_s$' . > "$tmp/contended.dat"
+  bars_data contended '^ops_per_s$' . '' num > "$tmp/contended.dat"
   bars contended "Contended counter: operations per second beside the peers" "ops/s" "$tmp/contended.dat"
 fi
 if have barrier '^gen_per_s$'; then
-  bars_data barrier '^gen_per_s$' . > "$tmp/barrier.dat"
+  bars_data barrier '^gen_per_s$' . '' num > "$tmp/barrier.dat"
   bars barrier "Barrier: generations per second beside the peers" "generations/s" "$tmp/barrier.dat"
 fi
 if have py '_per_s$'; then
-  bars_data py '_per_s$' . > "$tmp/py.dat"
+  bars_data py '_per_s$' . '' num > "$tmp/py.dat"
   bars py "Python level: the syncplus module vs CPython's threading and queue" "per second" "$tmp/py.dat" "set logscale y; set yrange [*:*]"
 fi
 
