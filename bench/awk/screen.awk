@@ -49,7 +49,7 @@ function header(   rev, when) {
     "; backends: " M["backends"] "; python3: " M["python3"], WIDTH, "", "  ")
   if (S["load_high"] == 1) {
     print ""
-    print wrap("!! " S["load_why"] ".", WIDTH, "", "!! ")
+    print wrap("!! HIGH LOAD: " S["load_why"] ".", WIDTH, "", "!! ")
     print "!! The figures below are not to be trusted: re-run on a quieter machine."
   }
 }
