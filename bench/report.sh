@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     --in) in=$2; shift ;;
     --docs) docs=$2; shift ;;
     --notes) notes=$2; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "report.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
