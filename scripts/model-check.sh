@@ -6,7 +6,8 @@
 # an invalid end state), so that the check can fail.
 #
 # Installs spin (Debian package) when it is missing. Work files and pan
-# binaries go to build/models/<check>/ (BUILD_DIR to change). Exit status: 0
+# binaries go to build/models/<check>/ (BUILD_DIR to change); checks run two
+# at a time (MODEL_CHECK_JOBS to change). Exit status: 0
 # only if every check gave its expected result. Prints one summary line per
 # check: name, expected, result, states stored, seconds.
 #
@@ -74,24 +75,22 @@ if [ "${MODEL_CHECK_FULL:-0}" = 1 ]; then
   )
 fi
 
-bad=0
-t_all=$(date +%s.%N)
-printf '%-36s %-7s %-8s %10s %7s  %s\n' check expect result states seconds note
-for line in "${checks[@]}"; do
-  read -r name model expect ccflags defines <<<"$line"
-  [[ $name =~ $filter ]] || continue
+# run_check LINE: build and run one check in build/models/<name>/; writes
+# its summary line (and, if unexpected, a counterexample) to <dir>/summary
+# and "ok" or "bad" to <dir>/status.
+run_check() {
+  local name model expect ccflags defines dir t0 t1 secs w states errors
+  local note result ok mark
+  read -r name model expect ccflags defines <<<"$1"
   [ "$ccflags" = - ] && ccflags=""
   dir=$out/$name
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  cp "models/$model" "$dir/"
   t0=$(date +%s.%N)
+  note="" states=-
   # shellcheck disable=SC2086 # word splitting of the flag lists is wanted
   if ! (cd "$dir" && spin $defines -a "$model" >spin.log 2>&1 &&
         gcc -O0 -w -DSAFETY -DMEMLIM=1024 $ccflags -o pan pan.c \
           >cc.log 2>&1); then
-    result=BUILD-ERROR states=- note="see $dir/spin.log, cc.log"
-    cat "$dir/spin.log" "$dir/cc.log" 2>/dev/null | head -n 20
+    result=BUILD-ERROR note="see $dir/spin.log, cc.log"
   else
     w=-w20
     [[ $ccflags == *COLLAPSE* ]] && w=-w24
@@ -99,7 +98,8 @@ for line in "${checks[@]}"; do
     states=$(awk '/states, stored/ {print $1; exit}' "$dir/pan.log")
     states=${states:--}
     errors=$(sed -nE 's/.*errors: ([0-9]+).*/\1/p' "$dir/pan.log" | head -n 1)
-    note=$(grep -m1 -E '^pan:1: ' "$dir/pan.log" | sed -E 's/^pan:1: //; s/ \(at depth [0-9]+\)//' || true)
+    note=$(grep -m1 -E '^pan:1: ' "$dir/pan.log" |
+           sed -E 's/^pan:1: //; s/ \(at depth [0-9]+\)//' || true)
     if grep -qE 'max search depth too small|out of memory|aborted' "$dir/pan.log"; then
       result=INCOMPLETE
       note=$(grep -m1 -E 'max search depth too small|out of memory|aborted' "$dir/pan.log")
@@ -117,17 +117,47 @@ for line in "${checks[@]}"; do
   { [ "$expect" = pass ] && [ "$result" = verified ]; } && ok=1
   { [ "$expect" = reject ] && [ "$result" = rejected ]; } && ok=1
   mark=""
-  [ $ok = 1 ] || { mark="  <-- UNEXPECTED"; bad=$((bad + 1)); }
-  printf '%-36s %-7s %-8s %10s %7s  %s%s\n' "$name" "$expect" "$result" \
-    "$states" "$secs" "$note" "$mark"
-  if [ $ok = 0 ] && [ "$result" = rejected ] && [ -f "$dir/$model.trail" ]; then
-    echo "  counterexample (last steps; full: cd $dir && spin $defines -t -p $model):"
-    # shellcheck disable=SC2086
-    (cd "$dir" && spin $defines -t -p "$model" 2>&1 | grep -E '^ +[0-9]+:' | tail -n 25)
-  fi
+  [ $ok = 1 ] || mark="  <-- UNEXPECTED"
+  {
+    printf '%-36s %-7s %-8s %10s %7s  %s%s\n' "$name" "$expect" "$result" \
+      "$states" "$secs" "$note" "$mark"
+    if [ $ok = 0 ] && [ "$result" = BUILD-ERROR ]; then
+      cat "$dir/spin.log" "$dir/cc.log" 2>/dev/null | head -n 20
+    fi
+    if [ $ok = 0 ] && [ "$result" = rejected ] && [ -f "$dir/$model.trail" ]; then
+      echo "  counterexample (last steps; full: cd $dir && spin $defines -t -p $model):"
+      # shellcheck disable=SC2086
+      (cd "$dir" && spin $defines -t -p "$model" 2>&1 | grep -E '^ +[0-9]+:' | tail -n 25)
+    fi
+  } >"$dir/summary"
   rm -f "$dir/pan" "$dir"/pan.[bchmpt] "$dir/pan.pre" # keep logs and trails
+  if [ $ok = 1 ]; then echo ok >"$dir/status"; else echo bad >"$dir/status"; fi
+}
+
+# Run the checks, MODEL_CHECK_JOBS (default 2) at a time, then print their
+# summaries in order.
+jobs=${MODEL_CHECK_JOBS:-2}
+t_all=$(date +%s.%N)
+names=()
+for line in "${checks[@]}"; do
+  read -r name model _ <<<"$line"
+  [[ $name =~ $filter ]] || continue
+  rm -rf "${out:?}/$name"
+  mkdir -p "$out/$name"
+  cp "models/$model" "$out/$name/"
+  names+=("$name")
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  run_check "$line" &
+done
+wait
+bad=0
+printf '%-36s %-7s %-8s %10s %7s  %s\n' check expect result states seconds note
+for name in "${names[@]}"; do
+  cat "$out/$name/summary" 2>/dev/null || echo "$name: no result"
+  [ "$(cat "$out/$name/status" 2>/dev/null)" = ok ] || bad=$((bad + 1))
 done
 t_end=$(date +%s.%N)
-echo "model checks: $(awk -v a="$t_all" -v b="$t_end" 'BEGIN {printf "%.0f", b - a}') s," \
-  "$bad unexpected result(s); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "model checks: $(awk -v a="$t_all" -v b="$t_end" 'BEGIN {printf "%.0f", b - a}') s" \
+  "($jobs at a time), $bad unexpected result(s); load average:" \
+  "$(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$bad" = 0 ]
