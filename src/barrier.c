@@ -45,15 +45,12 @@ static int sp_barrier_setup_(void *p) {
   return sp_barrier_parties_ok_(b->parties_) ? SP_OK : SP_EINVAL;
 }
 
-/* SP_OK for a usable barrier (set up if statically initialised), else
- * SP_EINVAL. */
+/* SP_OK for a usable barrier (set up if statically initialised), SP_EINVAL
+ * for a bad one, or the first-use set-up's error. */
 static inline int sp_barrier_ready_(sp_barrier_t *b) {
   if (b == NULL)
     return SP_EINVAL;
-  return sp_lazy_init_(&b->magic_, SP_MAGIC_BARRIER_, sp_barrier_setup_, b) ==
-                 SP_OK
-             ? SP_OK
-             : SP_EINVAL;
+  return sp_lazy_init_(&b->magic_, SP_MAGIC_BARRIER_, sp_barrier_setup_, b);
 }
 
 int sp_barrier_init(sp_barrier_t *b, unsigned parties,
@@ -79,8 +76,9 @@ int sp_barrier_init(sp_barrier_t *b, unsigned parties,
 /* Validate *b and take its mutex: SP_OK, SP_EINVAL, or SP_EPERM when called
  * from the barrier's own action (the caller already holds mu_). */
 static int sp_barrier_lock_(sp_barrier_t *b) {
-  if (sp_barrier_ready_(b) != SP_OK)
-    return SP_EINVAL;
+  int rc = sp_barrier_ready_(b);
+  if (rc != SP_OK)
+    return rc;
   if (sp_mutex_held_(&b->mu_))
     return SP_EPERM;
   return sp_mutex_lock_(&b->mu_);
@@ -205,7 +203,8 @@ int sp_barrier_n_waiting(sp_barrier_t *b) {
 }
 
 int sp_barrier_parties(sp_barrier_t *b) {
-  if (sp_barrier_ready_(b) != SP_OK)
-    return SP_EINVAL;
+  int rc = sp_barrier_ready_(b);
+  if (rc != SP_OK)
+    return rc;
   return (int)b->parties_;
 }

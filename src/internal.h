@@ -27,6 +27,7 @@
 #define sp_fetch_add_relaxed_(p, v)                                            \
   __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define sp_fetch_or_relaxed_(p, v) __atomic_fetch_or((p), (v), __ATOMIC_RELAXED)
+#define sp_fetch_or_acquire_(p, v) __atomic_fetch_or((p), (v), __ATOMIC_ACQUIRE)
 
 #define SP_LIKELY_(x)   __builtin_expect(!!(x), 1)
 #define SP_UNLIKELY_(x) __builtin_expect(!!(x), 0)

@@ -56,13 +56,15 @@
  * less than a sleep and a wake-up cost. */
 #include "internal.h"
 
+#ifndef SP_SPIN_ROUNDS_
 #define SP_SPIN_ROUNDS_ 100
+#endif
 
 int sp_word_lock_slow_(uint32_t *word, uint32_t self, int64_t deadline) {
   for (int i = 0; i < SP_SPIN_ROUNDS_; i++) {
     uint32_t v = sp_load_relaxed_(word);
-    if (v == 0) {
-      if (sp_cas_acquire_(word, &v, self))
+    if (SP_LW_OWNER_(v) == 0) {
+      if (sp_cas_acquire_(word, &v, self | (v & SP_LW_WAITERS_)))
         return SP_OK;
     } else if (v & SP_LW_WAITERS_) {
       break;
@@ -70,16 +72,11 @@ int sp_word_lock_slow_(uint32_t *word, uint32_t self, int64_t deadline) {
     sp_cpu_pause_();
   }
   for (;;) {
-    uint32_t v = sp_load_relaxed_(word);
-    if (v == 0) {
+    uint32_t v = sp_fetch_or_acquire_(word, SP_LW_WAITERS_) | SP_LW_WAITERS_;
+    if (SP_LW_OWNER_(v) == 0) {
       if (sp_cas_acquire_(word, &v, self | SP_LW_WAITERS_))
         return SP_OK;
       continue;
-    }
-    if (!(v & SP_LW_WAITERS_)) {
-      if (!sp_cas_relaxed_(word, &v, v | SP_LW_WAITERS_))
-        continue;
-      v |= SP_LW_WAITERS_;
     }
     if (sp_futex_wait_(word, v, deadline) == SP_TIMEDOUT)
       return SP_TIMEDOUT;

@@ -65,14 +65,12 @@ static int sp_queue_setup_(void *p) {
   return q->maxsize_ <= SP_QUEUE_LIMIT_ ? SP_OK : SP_EINVAL;
 }
 
-/* SP_OK for a usable queue (set up if statically initialised), else
- * SP_EINVAL. */
+/* SP_OK for a usable queue (set up if statically initialised), SP_EINVAL for
+ * a bad one, or the first-use set-up's error. */
 static inline int sp_queue_ready_(sp_queue_t *q) {
   if (q == NULL)
     return SP_EINVAL;
-  return sp_lazy_init_(&q->magic_, SP_MAGIC_QUEUE_, sp_queue_setup_, q) == SP_OK
-             ? SP_OK
-             : SP_EINVAL;
+  return sp_lazy_init_(&q->magic_, SP_MAGIC_QUEUE_, sp_queue_setup_, q);
 }
 
 int sp_queue_init(sp_queue_t *q, int maxsize) {
@@ -106,8 +104,9 @@ fail_not_empty:
 }
 
 int sp_queue_destroy(sp_queue_t *q) {
-  if (sp_queue_ready_(q) != SP_OK)
-    return SP_EINVAL;
+  int rc = sp_queue_ready_(q);
+  if (rc != SP_OK)
+    return rc;
   (void)sp_mutex_lock_(&q->mu_);
   unsigned waiters =
       q->not_empty_.nwaiters_ + q->not_full_.nwaiters_ + q->all_done_.nwaiters_;
@@ -152,12 +151,13 @@ static int sp_queue_grow_(sp_queue_t *q) {
 }
 
 int sp_queue_put(sp_queue_t *q, void *item, int64_t timeout_ns) {
-  if (sp_queue_ready_(q) != SP_OK)
-    return SP_EINVAL;
+  int rc = sp_queue_ready_(q);
+  if (rc != SP_OK)
+    return rc;
   int64_t deadline;
   if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
     return SP_EINVAL;
-  int rc = sp_mutex_lock_(&q->mu_);
+  rc = sp_mutex_lock_(&q->mu_);
   size_t max = q->maxsize_;
   if (max > 0 && q->count_ == max && timeout_ns == 0)
     rc = SP_BUSY;
@@ -183,12 +183,15 @@ int sp_queue_put(sp_queue_t *q, void *item, int64_t timeout_ns) {
 }
 
 int sp_queue_get(sp_queue_t *q, void **item, int64_t timeout_ns) {
-  if (sp_queue_ready_(q) != SP_OK || item == NULL)
+  int rc = sp_queue_ready_(q);
+  if (rc != SP_OK)
+    return rc;
+  if (item == NULL)
     return SP_EINVAL;
   int64_t deadline;
   if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
     return SP_EINVAL;
-  int rc = sp_mutex_lock_(&q->mu_);
+  rc = sp_mutex_lock_(&q->mu_);
   if (q->count_ == 0 && timeout_ns == 0)
     rc = SP_BUSY;
   while (rc == SP_OK && q->count_ == 0) {
@@ -209,8 +212,9 @@ int sp_queue_get(sp_queue_t *q, void **item, int64_t timeout_ns) {
 }
 
 int sp_queue_size(sp_queue_t *q) {
-  if (sp_queue_ready_(q) != SP_OK)
-    return SP_EINVAL;
+  int rc = sp_queue_ready_(q);
+  if (rc != SP_OK)
+    return rc;
   (void)sp_mutex_lock_(&q->mu_);
   int n = (int)q->count_;
   sp_mutex_unlock_(&q->mu_);
@@ -218,9 +222,10 @@ int sp_queue_size(sp_queue_t *q) {
 }
 
 int sp_queue_task_done(sp_queue_t *q) {
-  if (sp_queue_ready_(q) != SP_OK)
-    return SP_EINVAL;
-  int rc = sp_mutex_lock_(&q->mu_);
+  int rc = sp_queue_ready_(q);
+  if (rc != SP_OK)
+    return rc;
+  rc = sp_mutex_lock_(&q->mu_);
   if (q->unfinished_ == 0) {
     rc = SP_EPERM;
   } else if (--q->unfinished_ == 0 && q->all_done_.nwaiters_ != 0) {
@@ -231,12 +236,13 @@ int sp_queue_task_done(sp_queue_t *q) {
 }
 
 int sp_queue_join(sp_queue_t *q, int64_t timeout_ns) {
-  if (sp_queue_ready_(q) != SP_OK)
-    return SP_EINVAL;
+  int rc = sp_queue_ready_(q);
+  if (rc != SP_OK)
+    return rc;
   int64_t deadline;
   if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
     return SP_EINVAL;
-  int rc = sp_mutex_lock_(&q->mu_);
+  rc = sp_mutex_lock_(&q->mu_);
   if (q->unfinished_ > 0 && timeout_ns == 0)
     rc = SP_BUSY;
   while (rc == SP_OK && q->unfinished_ > 0) {

@@ -59,7 +59,8 @@ static int sp_sem_setup_(void *p) {
   return sp_sem_params_ok_(s->value_, s->bound_) ? SP_OK : SP_EINVAL;
 }
 
-/* SP_OK for a usable semaphore (set up if zero-filled), else SP_EINVAL. */
+/* SP_OK for a usable semaphore (set up if zero-filled), SP_EINVAL for a bad
+ * one, or the first-use set-up's error. */
 static inline int sp_sem_ready_(sp_sem_t *s) {
   if (s == NULL)
     return SP_EINVAL;
@@ -97,12 +98,13 @@ int sp_sem_destroy(sp_sem_t *s) {
 }
 
 int sp_sem_acquire(sp_sem_t *s, int64_t timeout_ns) {
-  if (sp_sem_ready_(s) != SP_OK)
-    return SP_EINVAL;
+  int rc = sp_sem_ready_(s);
+  if (rc != SP_OK)
+    return rc;
   int64_t deadline;
   if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
     return SP_EINVAL;
-  int rc = sp_mutex_lock_(&s->mu_);
+  rc = sp_mutex_lock_(&s->mu_);
   if (s->value_ == 0 && timeout_ns == 0)
     rc = SP_BUSY;
   while (rc == SP_OK && s->value_ == 0) {
@@ -117,7 +119,10 @@ int sp_sem_acquire(sp_sem_t *s, int64_t timeout_ns) {
 }
 
 int sp_sem_release(sp_sem_t *s, int n) {
-  if (sp_sem_ready_(s) != SP_OK || n < 1)
+  int rc = sp_sem_ready_(s);
+  if (rc != SP_OK)
+    return rc;
+  if (n < 1)
     return SP_EINVAL;
   (void)sp_mutex_lock_(&s->mu_);
   int limit = s->bound_ > 0 ? s->bound_ : INT_MAX;
@@ -136,8 +141,9 @@ int sp_sem_release(sp_sem_t *s, int n) {
 }
 
 int sp_sem_value(sp_sem_t *s) {
-  if (sp_sem_ready_(s) != SP_OK)
-    return SP_EINVAL;
+  int rc = sp_sem_ready_(s);
+  if (rc != SP_OK)
+    return rc;
   (void)sp_mutex_lock_(&s->mu_);
   int v = s->value_;
   sp_mutex_unlock_(&s->mu_);
