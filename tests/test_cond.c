@@ -508,6 +508,68 @@ static void test_producer_consumer_stress(void **state) {
   assert_rc(SP_OK, sp_mutex_destroy(&q.m));
 }
 
+/* Issue 11, item 3: two first waiters with different mutexes, at the same
+ * moment, on a condition nobody waits on: exactly one is admitted, the other
+ * gets SP_EINVAL (the binding used to be a load and a separate store, which
+ * could admit both). */
+typedef struct {
+  sp_cond_t c;
+  sp_mutex_t m[2];
+  int gate;  /* atomic */
+  int ready; /* atomic: threads holding their mutex */
+  int go[2]; /* under m[i] */
+  int rc[2]; /* atomic: result + 100, 0 while waiting */
+} bind_t;
+
+static void bind_waiter(void *p, int i) {
+  bind_t *b = p;
+  assert_rc(SP_OK, sp_mutex_lock(&b->m[i]));
+  t_inc(&b->ready);
+  while (!t_load(&b->gate))
+    ;
+  int rc = SP_OK;
+  while (rc == SP_OK && !b->go[i])
+    rc = sp_cond_wait(&b->c, &b->m[i], SP_FOREVER);
+  t_store(&b->rc[i], rc + 100);
+  assert_rc(SP_OK, sp_mutex_unlock(&b->m[i]));
+}
+
+static void test_two_first_waiters_two_mutexes(void **state) {
+  (void)state;
+  long rounds = t_iters(1000), k;
+  int64_t deadline = t_stress_deadline();
+  for (k = 0; k < rounds && t_now_ns() < deadline; k++) {
+    bind_t b;
+    memset(&b, 0, sizeof b); /* zero-filled objects */
+    t_bunch bunch;
+    t_bunch_start(&bunch, 2, bind_waiter, &b);
+    t_wait_for_count(&b.ready, 2);
+    t_store(&b.gate, 1);
+    /* One of them must be refused at once. */
+    int64_t end = t_now_ns() + 5 * SP_NS_PER_S;
+    int refused = -1;
+    while (refused < 0) {
+      for (int i = 0; i < 2; i++)
+        if (t_load(&b.rc[i]) == SP_EINVAL + 100)
+          refused = i;
+      if (refused < 0 && t_now_ns() > end)
+        fail_msg("round %ld: both first waiters were admitted", k);
+      if (refused < 0)
+        t_yield();
+    }
+    int admitted = 1 - refused;
+    assert_rc(SP_OK, sp_mutex_lock(&b.m[admitted]));
+    assert_int_equal(0, t_load(&b.rc[admitted])); /* still waiting */
+    b.go[admitted] = 1;
+    assert_rc(SP_OK, sp_cond_signal(&b.c));
+    assert_rc(SP_OK, sp_mutex_unlock(&b.m[admitted]));
+    t_bunch_join(&bunch);
+    assert_int_equal(SP_OK + 100, t_load(&b.rc[admitted]));
+    assert_rc(SP_OK, sp_cond_destroy(&b.c));
+  }
+  assert_true(k > 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_notify_phased),
@@ -519,6 +581,7 @@ int main(void) {
       cmocka_unit_test(test_timeout_races_signal_tokens),
       cmocka_unit_test(test_producer_consumer_stress),
       cmocka_unit_test(test_timeout_races_signal_exact),
+      cmocka_unit_test(test_two_first_waiters_two_mutexes),
   };
   return T_RUN("cond", tests);
 }
