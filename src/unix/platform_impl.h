@@ -30,9 +30,14 @@
 
 #if defined(__linux__) && !defined(SP_PARKING_LOT_)
 #define SP_LINUX_FUTEX_ 1
-#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+/* The futex(2) ABI's constants (not from <linux/futex.h>: C libraries such
+ * as musl do not ship the kernel headers). */
+#define SP_FUTEX_WAIT_PRIVATE_        128 /* FUTEX_WAIT | FUTEX_PRIVATE_FLAG */
+#define SP_FUTEX_WAKE_PRIVATE_        129 /* FUTEX_WAKE | FUTEX_PRIVATE_FLAG */
+#define SP_FUTEX_WAIT_BITSET_PRIVATE_ 137 /* FUTEX_WAIT_BITSET | PRIVATE */
+#define SP_FUTEX_BITSET_MATCH_ANY_    0xffffffffu
 #endif
 
 #include "syncplus/common.h"
@@ -139,11 +144,11 @@ static inline int sp_futex_wait_(uint32_t *addr, uint32_t expected,
   int saved = errno, rc = SP_OK;
   long r;
   if (deadline == SP_NEVER_) {
-    r = sp_futex_call_(addr, FUTEX_WAIT_PRIVATE, expected, NULL, 0);
+    r = sp_futex_call_(addr, SP_FUTEX_WAIT_PRIVATE_, expected, NULL, 0);
   } else {
     struct timespec ts = sp_timespec_(deadline);
-    r = sp_futex_call_(addr, FUTEX_WAIT_BITSET_PRIVATE, expected, &ts,
-                       FUTEX_BITSET_MATCH_ANY);
+    r = sp_futex_call_(addr, SP_FUTEX_WAIT_BITSET_PRIVATE_, expected, &ts,
+                       SP_FUTEX_BITSET_MATCH_ANY_);
   }
   if (r != 0) {
     if (errno == ETIMEDOUT) {
@@ -161,7 +166,7 @@ static inline int sp_futex_wait_(uint32_t *addr, uint32_t expected,
  * reading no memory at addr (the object there may already be freed). */
 static inline void sp_futex_wake_(uint32_t *addr, int all) {
   int saved = errno;
-  sp_futex_call_(addr, FUTEX_WAKE_PRIVATE, all ? INT_MAX : 1, NULL, 0);
+  sp_futex_call_(addr, SP_FUTEX_WAKE_PRIVATE_, all ? INT_MAX : 1, NULL, 0);
   errno = saved;
 }
 #else
