@@ -9,20 +9,24 @@
  *       Return monotonic time in nanoseconds (never decreases).
  *   uintptr_t sp_thread_id_(void);
  *       Return the calling thread's id, read from a thread-local cache:
- * nonzero, a multiple of 4 below 2^32, unique among live threads. void
- * sp_cpu_relax_(void); Give the CPU to other threads for a moment (sched_yield,
- * SwitchToThread). void sp_cpu_pause_(void); Tell the CPU that the caller is
- * spinning (x86 pause, arm yield), without leaving it. int
- * sp_futex_wait_(uint32_t *addr, uint32_t expected, int64_t deadline); Sleep
- * while *addr == expected until woken or sp_now_ns_() >= deadline; SP_OK when
- * woken, when *addr != expected or spuriously, SP_TIMEDOUT only once the
- * deadline has passed. void sp_futex_wake_(uint32_t *addr, int all); Wake one
- * (all == 0) or every thread sleeping in sp_futex_wait_ on addr, reading no
- * memory at addr (the object there may already be freed).
+ *       nonzero, a multiple of 4 below 2^32, unique among live threads.
+ *   void sp_cpu_relax_(void);
+ *       Give the CPU to other threads for a moment (sched_yield,
+ *       SwitchToThread).
+ *   void sp_cpu_pause_(void);
+ *       Tell the CPU that the caller is spinning (x86 pause, arm yield),
+ *       without leaving it.
+ *   int sp_futex_wait_(uint32_t *addr, uint32_t expected, int64_t deadline);
+ *       Sleep while *addr == expected until woken or sp_now_ns_() >=
+ *       deadline; SP_OK when woken, when *addr != expected or spuriously,
+ *       SP_TIMEDOUT only once the deadline has passed.
+ *   void sp_futex_wake_(uint32_t *addr, int all);
+ *       Wake one (all == 0) or every thread sleeping in sp_futex_wait_ on
+ *       addr, reading no memory at addr (the object there may be freed).
  *
  * OS mutex and condition (types sp_native_mutex_t_, sp_native_cond_t_; the
- * internal lock and condition of the "pthread" and "win32" backends' sp_cond_t,
- * through src/cond_native.c):
+ * internal lock and condition of the "pthread" and "win32" backends'
+ * sp_cond_t, through src/cond_native.c):
  *   int sp_native_mutex_init_(sp_native_mutex_t_ *m);
  *       Make *m an unlocked mutex; SP_OK or SP_ESYS/SP_ENOMEM.
  *   void sp_native_mutex_destroy_(sp_native_mutex_t_ *m);
@@ -34,29 +38,34 @@
  *   void sp_native_mutex_unlock_(sp_native_mutex_t_ *m);
  *       Release *m, which the caller holds.
  *   int sp_native_cond_init_(sp_native_cond_t_ *c);
- *       Make *c a condition (waits measured on sp_now_ns_'s clock) with no
- * waiter; SP_OK or SP_ESYS/SP_ENOMEM. void
- * sp_native_cond_destroy_(sp_native_cond_t_ *c); Release the resources of *c,
- * which has no waiter. int sp_native_cond_wait_until_(sp_native_cond_t_ *c,
- * sp_native_mutex_t_ *m, int64_t deadline); Release *m, wait for a wakeup or
- * the deadline, re-acquire *m; SP_OK (also spuriously), SP_TIMEDOUT only once
- * the deadline has passed, or SP_ESYS. void
- * sp_native_cond_signal_(sp_native_cond_t_ *c); Wake at least one waiter of *c,
- * if any. void sp_native_cond_broadcast_(sp_native_cond_t_ *c); Wake every
- * waiter of *c.
+ *       Make *c a condition with no waiter whose waits are measured on
+ *       sp_now_ns_()'s clock; SP_OK or SP_ESYS/SP_ENOMEM.
+ *   void sp_native_cond_destroy_(sp_native_cond_t_ *c);
+ *       Release the resources of *c, which has no waiter.
+ *   int sp_native_cond_wait_until_(sp_native_cond_t_ *c,
+ *                                  sp_native_mutex_t_ *m, int64_t deadline);
+ *       Release *m, wait for a wakeup or the deadline, re-acquire *m;
+ *       SP_OK (also spuriously), SP_TIMEDOUT only once the deadline has
+ *       passed, or SP_ESYS.
+ *   void sp_native_cond_signal_(sp_native_cond_t_ *c);
+ *       Wake at least one waiter of *c, if any.
+ *   void sp_native_cond_broadcast_(sp_native_cond_t_ *c);
+ *       Wake every waiter of *c.
  *
  * Per-waiter semaphore (type sp_sema_t_; used by the "sem" and "win32-sem"
  * backends through src/cond_sema.c, and by src/gil.c on every backend; each
  * semaphore is private to one waiter, which is in at most one wait):
  *   int sp_sema_init_(sp_sema_t_ *s);
- *       Make *s a semaphore with count 0; SP_OK or SP_ESYS/SP_ENOMEM (fault
- * site SP_FAULT_SEMA_INIT_). void sp_sema_destroy_(sp_sema_t_ *s); Release *s,
- * whose count is 0 and which no thread uses. int sp_sema_p_(sp_sema_t_ *s,
- * int64_t deadline); Wait until the count of *s is positive and decrement it
- * (SP_OK), or return SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS.
+ *       Make *s a semaphore with count 0; SP_OK or SP_ESYS/SP_ENOMEM
+ *       (fault site SP_FAULT_SEMA_INIT_).
+ *   void sp_sema_destroy_(sp_sema_t_ *s);
+ *       Release *s, whose count is 0 and which no thread uses.
+ *   int sp_sema_p_(sp_sema_t_ *s, int64_t deadline);
+ *       Wait until the count of *s is positive and decrement it (SP_OK), or
+ *       return SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS.
  *   void sp_sema_v_(sp_sema_t_ *s);
- *       Increment the count of *s, waking its waiter, touching *s no more once
- * the waiter can return.
+ *       Increment the count of *s, waking its waiter, touching *s no more
+ *       once the waiter can return.
  */
 #ifndef SP_PLATFORM_H_
 #define SP_PLATFORM_H_

@@ -107,6 +107,7 @@ static void test_wait_ms_rounding(void **state) {
   /* From a deadline: never less than the time left. */
   assert_int_equal(0, sp_win_wait_ms_(sp_now_ns_() - 1));
   assert_int_equal(0, sp_win_wait_ms_(0));
+  assert_int_equal(0, sp_win_wait_ms_(INT64_MIN)); /* no overflow */
   assert_int_equal(1, sp_win_wait_ms_(sp_now_ns_() + MS / 2));
   assert_in_range(sp_win_wait_ms_(sp_now_ns_() + 10 * MS), 9, 10);
   assert_int_equal(SP_WIN_MAX_WAIT_MS_, sp_win_wait_ms_(SP_NEVER_ - 1));

@@ -106,9 +106,11 @@ static inline DWORD sp_win_ms_(int64_t left_ns) {
   return (DWORD)((left_ns - 1) / SP_NS_PER_MS + 1);
 }
 
-/* The milliseconds of one Win32 wait for `deadline` (not SP_NEVER_). */
+/* The milliseconds of one Win32 wait for `deadline` (not SP_NEVER_; any
+ * value, a negative one too: sp_mutex_timedlock_until takes the caller's). */
 static inline DWORD sp_win_wait_ms_(int64_t deadline) {
-  return sp_win_ms_(deadline - sp_now_ns_()); /* no overflow: now >= 0 */
+  int64_t now = sp_now_ns_();
+  return deadline <= now ? 0 : sp_win_ms_(deadline - now);
 }
 
 /* Sleep while *addr == expected until woken or sp_now_ns_() >= deadline;
