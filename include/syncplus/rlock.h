@@ -69,14 +69,15 @@ SP_API int sp_rlock_destroy(sp_rlock_t *r);
  * wait). If the calling thread owns *r already, its count goes up by one and
  * the call returns SP_OK at once, whatever the timeout. Otherwise SP_OK when
  * acquired (count 1); SP_BUSY when timeout_ns is 0 and another thread owns
- * it; SP_TIMEDOUT when the timeout passed first; SP_EINVAL for a timeout
- * below -1; SP_EPERM if the count would overflow (2^64 - 1 nested
- * acquires). Every SP_OK must be matched by one sp_rlock_release(). */
+ * it; SP_TIMEDOUT when the timeout passed first (never earlier; the rlock
+ * is unchanged by this call); SP_EINVAL for a timeout below -1; SP_EPERM if
+ * the count would overflow (2^64 - 1 nested acquires; nothing changes).
+ * Every SP_OK must be matched by one sp_rlock_release(). */
 SP_API SP_NODISCARD int sp_rlock_acquire(sp_rlock_t *r, int64_t timeout_ns);
 
 /* Undo one acquire by the calling thread; the last one frees the lock and
  * wakes one waiter, if any. SP_OK; SP_EPERM if the calling thread does not
- * own *r (it is unlocked, or owned by another thread). */
+ * own *r (it is unlocked, or owned by another thread; nothing changes). */
 SP_API int sp_rlock_release(sp_rlock_t *r);
 
 /* 1 if the calling thread owns *r, 0 if not (unlocked or owned by another
