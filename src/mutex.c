@@ -1,26 +1,29 @@
 /* sp_mutex_t: a lock word holding the owner's thread id (the same on every
  * backend), and the generic lock-word slow paths that sp_rlock_t shares.
  *
- * The word (src/internal.h): 0 free; else owner id (a nonzero multiple of 4,
- * sp_thread_id_()) | W (SP_LW_WAITERS_: threads may sleep on the word) | D
- * (SP_LW_DEFERRED_: the mutex's wake_ list is not empty).
+ * The word (src/internal.h): owner id (a nonzero multiple of 4,
+ * sp_thread_id_(), or 0 when free) | W (SP_LW_WAITERS_: threads may sleep
+ * on the word) | D (SP_LW_DEFERRED_: the mutex's wake_ list is not empty).
+ * At rest a free word is 0; it is W alone only for the moment between a
+ * sleeper's fetch-or and its CAS (below).
  *
  * Lock: CAS 0 -> self (acquire). If that fails and the word's owner is self,
  * SP_EPERM. Otherwise the slow path: spin a bounded number of rounds trying
- * the CAS while the word has no W; then loop: if the word is 0, CAS it to
- * self | W (W because other sleepers may remain; it costs the next unlock
- * one wake call at most); else make sure W is set (CAS v -> v | W) and sleep
- * on the word while it still equals v | W.
+ * to CAS an owner-less word to self (keeping its W) while the word has no
+ * W; then loop: fetch-or W into the word (so the holder's unlock will wake
+ * someone); if the word had no owner, CAS it (now W alone) to self | W (W
+ * because other sleepers may remain; it costs the next unlock one wake call
+ * at most); else sleep on the word while it still equals the value with W.
  * Unlock: CAS self -> 0 (release). If that fails, the owner was not self
  * (SP_EPERM) or a flag is set: the slow path reads the wake_ list (the
  * caller still holds the mutex, so the list is its own), exchanges the
  * word to 0 (release), wakes one sleeper if W was set, and posts the list.
  *
  * Invariants:
- *  I1. The owner bits change only by a CAS from 0 (lock) or an exchange/CAS
- *      to 0 by the owner (unlock); any other write (setting W, setting D)
- *      is a CAS or fetch-or that keeps the owner bits of the value it read,
- *      so it succeeds only while that owner still holds the mutex.
+ *  I1. The owner bits change only by a CAS from an owner-less value (0, or
+ *      W alone) to self (lock), or by an exchange/CAS to 0 by the owner
+ *      (unlock); every other write (a sleeper's fetch-or of W, the holder's
+ *      fetch-or of D) leaves the owner bits as they are.
  *  I2. D and wake_ are written only by the holder, D is set exactly while
  *      wake_ != NULL, and both are cleared before the word is released.
  *  I3. A thread sleeps on the word only after seeing W set in it (set by
@@ -28,13 +31,15 @@
  *      atomically with going to sleep.
  *
  * Why it is correct:
- *  - Mutual exclusion: only a CAS from 0 makes a thread the owner (I1).
- *  - No lost wakeup: a sleeper's value has W (I3). The owner's release is
- *    an exchange that returns the word as the sleeper left it or later, so
- *    it sees W and wakes a sleeper; if the release came first, the
- *    sleeper's futex call sees the changed word and returns at once. A
- *    woken thread takes the word with W set again, so if more sleepers
- *    remain, its own unlock wakes the next one.
+ *  - Mutual exclusion: only a CAS from an owner-less value makes a thread
+ *    the owner (I1).
+ *  - No lost wakeup: a sleeper's value has W (I3). W leaves the word only
+ *    through the owner's release, an exchange to 0 that returns the word
+ *    with W, so it wakes a sleeper; if the release came before the
+ *    sleeper's futex call, that call sees the changed word and returns at
+ *    once. A woken thread takes the word with W set again (or finds it
+ *    held, with W still set by its own fetch-or), so while sleepers remain
+ *    every unlock wakes the next one.
  *  - Owner checks: a thread T reads T in the owner bits only between its
  *    own lock and unlock (I1 and read-write coherence), so a relaxed load
  *    answers "do I hold it" exactly (sp_mutex_held_); any other value means
@@ -47,8 +52,11 @@
  *    the exchange, which live on their own stacks and are still inside
  *    sp_cond_wait (they return only after that post).
  *  - Timeouts: a timed lock returns SP_TIMEDOUT only when the futex wait
- *    reports the deadline passed; it may leave W set with no sleeper,
- *    which costs one extra wake call, never a lost wakeup.
+ *    reports the deadline passed, after one last try to take a free word
+ *    (a wake-up it absorbed as it timed out is thus used, not lost: if the
+ *    word is held instead, W is still set and the holder's unlock wakes
+ *    another sleeper). It may leave W set with no sleeper, which costs one
+ *    extra wake call, never a lost wakeup.
  *
  * Spinning: a contended lock first spins (pause instructions) for up to
  * SP_SPIN_ROUNDS_ reads of the word, as long as nobody sleeps on it, since
@@ -78,8 +86,16 @@ int sp_word_lock_slow_(uint32_t *word, uint32_t self, int64_t deadline) {
         return SP_OK;
       continue;
     }
-    if (sp_futex_wait_(word, v, deadline) == SP_TIMEDOUT)
+    if (sp_futex_wait_(word, v, deadline) == SP_TIMEDOUT) {
+      /* One last try, so that a wake-up this thread may have absorbed as
+       * it timed out is used rather than lost: if the word is free now we
+       * take it; if not, its holder's unlock will wake another sleeper. */
+      v = sp_load_relaxed_(word);
+      if (SP_LW_OWNER_(v) == 0 &&
+          sp_cas_acquire_(word, &v, self | (v & SP_LW_WAITERS_)))
+        return SP_OK;
       return SP_TIMEDOUT;
+    }
   }
 }
 
