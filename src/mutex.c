@@ -52,11 +52,15 @@
  *    the exchange, which live on their own stacks and are still inside
  *    sp_cond_wait (they return only after that post).
  *  - Timeouts: a timed lock returns SP_TIMEDOUT only when the futex wait
- *    reports the deadline passed, after one last try to take a free word
- *    (a wake-up it absorbed as it timed out is thus used, not lost: if the
- *    word is held instead, W is still set and the holder's unlock wakes
- *    another sleeper). It may leave W set with no sleeper, which costs one
- *    extra wake call, never a lost wakeup.
+ *    reports the deadline passed, after one last fetch-or of W and, if the
+ *    word is free, one CAS to self | W. A wake-up it may have absorbed as
+ *    it timed out (the wait-on-address contract allows a timeout report for
+ *    a wait a wake picked; Wine's WaitOnAddress does it, models/README.md)
+ *    is thus passed on: whoever holds the word next holds it with W, so its
+ *    unlock wakes another sleeper. (Taking a free word without setting W
+ *    would lose it: the taker's fast unlock would wake nobody.) It may leave
+ *    W set with no sleeper, which costs one extra wake call, never a lost
+ *    wakeup. models/mutex.pml checks this (-DABSORB).
  *
  * Spinning: a contended lock first spins (pause instructions) for up to
  * SP_SPIN_ROUNDS_ reads of the word, as long as nobody sleeps on it, since
@@ -87,12 +91,14 @@ int sp_word_lock_slow_(uint32_t *word, uint32_t self, int64_t deadline) {
       continue;
     }
     if (sp_futex_wait_(word, v, deadline) == SP_TIMEDOUT) {
-      /* One last try, so that a wake-up this thread may have absorbed as
-       * it timed out is used rather than lost: if the word is free now we
-       * take it; if not, its holder's unlock will wake another sleeper. */
-      v = sp_load_relaxed_(word);
+      /* One last try that keeps W set, so that a wake-up this thread may
+       * have absorbed as it timed out (WaitOnAddress may report a timeout
+       * for a wait a wake picked) is passed on, not lost: if the word is
+       * free we take it with W (our unlock wakes the next sleeper); if it
+       * is held, W is set again and its holder's unlock wakes one. */
+      v = sp_fetch_or_acquire_(word, SP_LW_WAITERS_) | SP_LW_WAITERS_;
       if (SP_LW_OWNER_(v) == 0 &&
-          sp_cas_acquire_(word, &v, self | (v & SP_LW_WAITERS_)))
+          sp_cas_acquire_(word, &v, self | SP_LW_WAITERS_))
         return SP_OK;
       return SP_TIMEDOUT;
     }
