@@ -19,7 +19,9 @@
  *   int sp_futex_wait_(uint32_t *addr, uint32_t expected, int64_t deadline);
  *       Sleep while *addr == expected until woken or sp_now_ns_() >=
  *       deadline; SP_OK when woken, when *addr != expected or spuriously,
- *       SP_TIMEDOUT only once the deadline has passed.
+ *       SP_TIMEDOUT only once the deadline has passed (also, under Wine,
+ *       for a wait a wake had picked: a waiter that times out must pass
+ *       such an absorbed wake-up on, models/README.md finding 2).
  *   void sp_futex_wake_(uint32_t *addr, int all);
  *       Wake one (all == 0) or every thread sleeping in sp_futex_wait_ on
  *       addr, reading no memory at addr (the object there may be freed).
