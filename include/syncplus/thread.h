@@ -30,10 +30,6 @@
 
 #include "syncplus/common.h"
 
-#ifndef SP_NODISCARD /* PHASE-A shim: common.h has it after the core merge */
-#define SP_NODISCARD
-#endif
-
 #ifdef __cplusplus
 extern "C" {
 #endif
