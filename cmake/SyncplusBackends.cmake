@@ -24,6 +24,7 @@ set(SP_PORTABLE_SOURCES
   src/queue.c
   src/gil.c
   src/thread.c
+  src/once.c
 )
 
 # out_var: the backends this platform supports, the default one first.

@@ -22,5 +22,6 @@
 #include "syncplus/queue.h"
 #include "syncplus/gil.h"
 #include "syncplus/thread.h"
+#include "syncplus/once.h"
 
 #endif
