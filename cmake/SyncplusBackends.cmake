@@ -25,6 +25,7 @@ set(SP_PORTABLE_SOURCES
   src/gil.c
   src/thread.c
   src/once.c
+  src/rwlock.c
 )
 
 # out_var: the backends this platform supports, the default one first.

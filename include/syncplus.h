@@ -23,5 +23,6 @@
 #include "syncplus/gil.h"
 #include "syncplus/thread.h"
 #include "syncplus/once.h"
+#include "syncplus/rwlock.h"
 
 #endif

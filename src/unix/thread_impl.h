@@ -1,7 +1,7 @@
-/* The thread contract (src/thread.c) on POSIX: pthreads, and
- * clock_nanosleep on CLOCK_MONOTONIC (sp_now_ns_()'s clock) with an
- * absolute deadline, so that a signal handler that interrupts the sleep
- * (EINTR) does not shorten or lengthen it. Each function's one-line
+/* The thread contract (src/thread.c) on POSIX: pthreads, clock_nanosleep
+ * on CLOCK_MONOTONIC (sp_now_ns_()'s clock) with an absolute deadline, so
+ * that a signal handler that interrupts the sleep (EINTR) does not shorten
+ * or lengthen it, and a C11 thread-local block. Each function's one-line
  * contract is repeated above it. */
 #ifndef SP_UNIX_THREAD_IMPL_H_
 #define SP_UNIX_THREAD_IMPL_H_
@@ -56,6 +56,20 @@ static inline void sp_os_sleep_until_(int64_t deadline) {
     }
 #endif
   }
+}
+
+/* The calling thread's block of SP_THREAD_LOCAL_BYTES_ zero-initialised
+ * bytes, living as long as the thread; NULL if it cannot be had. (Default
+ * TLS model: a shared library may be dlopen()ed; a static link relaxes it.)
+ * Only src/rwlock.c uses it, so there is one block per thread. */
+#define SP_THREAD_LOCAL_BYTES_ 128
+static inline void *sp_os_thread_local_(void) {
+  static _Thread_local union {
+    unsigned char b[SP_THREAD_LOCAL_BYTES_];
+    void *p;
+    long long ll;
+  } block;
+  return &block;
 }
 
 #endif

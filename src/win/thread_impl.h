@@ -1,10 +1,10 @@
 /* The thread contract (src/thread.c) on Win32: _beginthreadex (which sets
  * up the C runtime's per-thread data, unlike a bare CreateThread), a start
  * block on the heap that carries the start routine's pointer-sized result
- * (a thread's exit code is only 32 bits), and Sleep in rounded-up whole
+ * (a thread's exit code is only 32 bits), Sleep in rounded-up whole
  * milliseconds, re-checked against sp_now_ns_() (Sleep may end up to a
- * timer tick early). Each function's one-line contract is repeated above
- * it.
+ * timer tick early), and a thread-local block in a fiber-local storage
+ * slot. Each function's one-line contract is repeated above it.
  *
  * The start block is shared by the thread and its handle's owner: the
  * thread stores the result, then exchanges the block's state to DONE; a
@@ -36,7 +36,7 @@ typedef struct sp_os_thread_ {
   struct sp_win_start_ *s;
 } sp_os_thread_t_;
 
-static unsigned __stdcall sp_win_thread_main_(void *p) {
+static inline unsigned __stdcall sp_win_thread_main_(void *p) {
   struct sp_win_start_ *s = p;
   s->result = s->fn(s->arg);
   if (__atomic_exchange_n(&s->state, SP_WIN_START_DONE_, __ATOMIC_ACQ_REL) ==
@@ -102,6 +102,49 @@ static inline void sp_os_sleep_until_(int64_t deadline) {
       return;
     Sleep(sp_win_ms_(left));
   }
+}
+
+/* The calling thread's block of SP_THREAD_LOCAL_BYTES_ zero-initialised
+ * bytes, living as long as the thread; NULL if it cannot be had.
+ *
+ * The block is allocated on first use (LocalAlloc, zero-filled) and kept in
+ * a fiber-local storage slot whose callback, run by Windows when the thread
+ * exits with a non-NULL value in the slot, is LocalFree itself: its
+ * signature matches PFLS_CALLBACK_FUNCTION on the ABI level (WINAPI, one
+ * pointer-sized argument; the result is ignored), and unlike a callback of
+ * our own it stays valid if a syncplus DLL is unloaded while threads that
+ * used it still run (src/win/platform_impl.h does the same with
+ * CloseHandle). (C11 _Thread_local would be emulated by MinGW's libgcc,
+ * which does not free a thread's variables when it exits.) Only
+ * src/rwlock.c uses it, so there is one slot per loaded copy of the
+ * library. */
+#define SP_THREAD_LOCAL_BYTES_ 128
+static inline void *sp_os_thread_local_(void) {
+  static DWORD slot_plus_1; /* 0: not allocated yet (atomic) */
+  DWORD s = __atomic_load_n(&slot_plus_1, __ATOMIC_ACQUIRE);
+  if (s == 0) {
+    DWORD idx = FlsAlloc((PFLS_CALLBACK_FUNCTION)(void (*)(void))LocalFree);
+    if (idx == FLS_OUT_OF_INDEXES)
+      return NULL; /* try again on the next call */
+    DWORD expected = 0;
+    if (__atomic_compare_exchange_n(&slot_plus_1, &expected, idx + 1, 0,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      s = idx + 1;
+    } else {
+      FlsFree(idx); /* another thread won the race; use its slot */
+      s = expected;
+    }
+  }
+  void *block = FlsGetValue(s - 1);
+  if (block == NULL) {
+    block =
+        (void *)LocalAlloc(LMEM_FIXED | LMEM_ZEROINIT, SP_THREAD_LOCAL_BYTES_);
+    if (block != NULL && !FlsSetValue(s - 1, block)) {
+      LocalFree((HLOCAL)block);
+      block = NULL;
+    }
+  }
+  return block;
 }
 
 #endif
