@@ -202,6 +202,20 @@ void bench_rcond_destroy(bench_rcond *c);
 void bench_rcond_wait(bench_rcond *c, bench_rmutex *m);
 void bench_rcond_signal(bench_rcond *c);
 void bench_rcond_broadcast(bench_rcond *c);
+/* Raw reader-writer lock: pthread_rwlock_t (POSIX, the system's default
+ * attributes), SRWLOCK (Windows). */
+typedef struct bench_rrwlock {
+  BENCH_STORAGE_(64) s_;
+} bench_rrwlock;
+void bench_rrwlock_init(bench_rrwlock *l);
+void bench_rrwlock_destroy(bench_rrwlock *l);
+void bench_rrwlock_rdlock(bench_rrwlock *l);
+void bench_rrwlock_rdunlock(bench_rrwlock *l);
+void bench_rrwlock_wrlock(bench_rrwlock *l);
+void bench_rrwlock_wrunlock(bench_rrwlock *l);
+/* n read (write = 0) or write lock+unlock pairs calling the OS directly
+ * (fast-path baseline). */
+void bench_rrwlock_loop(bench_rrwlock *l, uint64_t n, int write);
 void bench_rsem_init(bench_rsem *s, unsigned count);
 void bench_rsem_destroy(bench_rsem *s);
 void bench_rsem_wait(bench_rsem *s);

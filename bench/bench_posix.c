@@ -26,9 +26,13 @@ _Static_assert(sizeof(pthread_cond_t) <= sizeof(((bench_rcond *)0)->s_),
 _Static_assert(sizeof(sem_t) <= sizeof(((bench_rsem *)0)->s_),
                "sem_t does not fit bench_rsem");
 
-#define PM_(m) ((pthread_mutex_t *)(void *)&(m)->s_)
-#define PC_(c) ((pthread_cond_t *)(void *)&(c)->s_)
-#define PS_(s) ((sem_t *)(void *)&(s)->s_)
+_Static_assert(sizeof(pthread_rwlock_t) <= sizeof(((bench_rrwlock *)0)->s_),
+               "pthread_rwlock_t does not fit bench_rrwlock");
+
+#define PM_(m)  ((pthread_mutex_t *)(void *)&(m)->s_)
+#define PRW_(l) ((pthread_rwlock_t *)(void *)&(l)->s_)
+#define PC_(c)  ((pthread_cond_t *)(void *)&(c)->s_)
+#define PS_(s)  ((sem_t *)(void *)&(s)->s_)
 
 int64_t bench_now_ns(void) {
   struct timespec ts;
@@ -69,6 +73,36 @@ void bench_thread_join(bench_thread *t) {
 }
 
 /* ---- raw baselines ---- */
+
+void bench_rrwlock_init(bench_rrwlock *l) {
+  if (pthread_rwlock_init(PRW_(l), NULL) != 0)
+    bench_die("pthread_rwlock_init failed");
+}
+void bench_rrwlock_destroy(bench_rrwlock *l) {
+  pthread_rwlock_destroy(PRW_(l));
+}
+void bench_rrwlock_rdlock(bench_rrwlock *l) {
+  pthread_rwlock_rdlock(PRW_(l));
+}
+void bench_rrwlock_rdunlock(bench_rrwlock *l) {
+  pthread_rwlock_unlock(PRW_(l));
+}
+void bench_rrwlock_wrlock(bench_rrwlock *l) {
+  pthread_rwlock_wrlock(PRW_(l));
+}
+void bench_rrwlock_wrunlock(bench_rrwlock *l) {
+  pthread_rwlock_unlock(PRW_(l));
+}
+void bench_rrwlock_loop(bench_rrwlock *l, uint64_t n, int write) {
+  pthread_rwlock_t *rw = PRW_(l);
+  for (uint64_t i = 0; i < n; i++) {
+    if (write)
+      pthread_rwlock_wrlock(rw);
+    else
+      pthread_rwlock_rdlock(rw);
+    pthread_rwlock_unlock(rw);
+  }
+}
 
 void bench_rmutex_init(bench_rmutex *m) {
   if (pthread_mutex_init(PM_(m), NULL) != 0)

@@ -15,9 +15,10 @@ _Static_assert(sizeof(SRWLOCK) <= sizeof(((bench_rmutex *)0)->s_),
 _Static_assert(sizeof(CONDITION_VARIABLE) <= sizeof(((bench_rcond *)0)->s_),
                "CONDITION_VARIABLE does not fit bench_rcond");
 
-#define WM_(m) ((SRWLOCK *)(void *)&(m)->s_)
-#define WC_(c) ((CONDITION_VARIABLE *)(void *)&(c)->s_)
-#define WS_(s) (*(HANDLE *)(void *)&(s)->s_)
+#define WM_(m)  ((SRWLOCK *)(void *)&(m)->s_)
+#define WRW_(l) ((SRWLOCK *)(void *)&(l)->s_)
+#define WC_(c)  ((CONDITION_VARIABLE *)(void *)&(c)->s_)
+#define WS_(s)  (*(HANDLE *)(void *)&(s)->s_)
 
 int64_t bench_now_ns(void) {
   static LARGE_INTEGER freq;
@@ -80,6 +81,37 @@ void bench_thread_join(bench_thread *t) {
 }
 
 /* ---- raw baselines ---- */
+
+void bench_rrwlock_init(bench_rrwlock *l) {
+  InitializeSRWLock(WRW_(l));
+}
+void bench_rrwlock_destroy(bench_rrwlock *l) {
+  (void)l;
+}
+void bench_rrwlock_rdlock(bench_rrwlock *l) {
+  AcquireSRWLockShared(WRW_(l));
+}
+void bench_rrwlock_rdunlock(bench_rrwlock *l) {
+  ReleaseSRWLockShared(WRW_(l));
+}
+void bench_rrwlock_wrlock(bench_rrwlock *l) {
+  AcquireSRWLockExclusive(WRW_(l));
+}
+void bench_rrwlock_wrunlock(bench_rrwlock *l) {
+  ReleaseSRWLockExclusive(WRW_(l));
+}
+void bench_rrwlock_loop(bench_rrwlock *l, uint64_t n, int write) {
+  SRWLOCK *rw = WRW_(l);
+  for (uint64_t i = 0; i < n; i++) {
+    if (write) {
+      AcquireSRWLockExclusive(rw);
+      ReleaseSRWLockExclusive(rw);
+    } else {
+      AcquireSRWLockShared(rw);
+      ReleaseSRWLockShared(rw);
+    }
+  }
+}
 
 void bench_rmutex_init(bench_rmutex *m) {
   InitializeSRWLock(WM_(m));
