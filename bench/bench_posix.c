@@ -1,7 +1,7 @@
-/* The OS half of the bench harness on POSIX (Linux: futex): the clock,
- * threads, the raw baselines and byte channels. Everything POSIX-only in
- * bench/ is in this file; a Win32 port implements the same functions of
- * bench.h in bench_win32.c. */
+/* The OS half of the bench harness on POSIX (Linux: futex): the raw
+ * baselines, byte channels and the CPU count (the clock and threads are
+ * libsyncplus's, bench.c). Everything POSIX-only in bench/ is in this file;
+ * bench_win32.c implements the same functions of bench.h on Win32. */
 #include "bench.h"
 
 #include <errno.h>
@@ -17,8 +17,6 @@
 #include <sys/syscall.h>
 #endif
 
-_Static_assert(sizeof(pthread_t) <= sizeof(((bench_thread *)0)->h_),
-               "pthread_t does not fit bench_thread");
 _Static_assert(sizeof(pthread_mutex_t) <= sizeof(((bench_rmutex *)0)->s_),
                "pthread_mutex_t does not fit bench_rmutex");
 _Static_assert(sizeof(pthread_cond_t) <= sizeof(((bench_rcond *)0)->s_),
@@ -34,12 +32,6 @@ _Static_assert(sizeof(pthread_rwlock_t) <= sizeof(((bench_rrwlock *)0)->s_),
 #define PC_(c)  ((pthread_cond_t *)(void *)&(c)->s_)
 #define PS_(s)  ((sem_t *)(void *)&(s)->s_)
 
-int64_t bench_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static struct timespec bench_ts_(int64_t ns) {
   struct timespec ts;
   ts.tv_sec = (time_t)(ns / 1000000000);
@@ -47,29 +39,9 @@ static struct timespec bench_ts_(int64_t ns) {
   return ts;
 }
 
-void bench_sleep_until_ns(int64_t deadline) {
-  struct timespec ts = bench_ts_(deadline);
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-    ;
-}
-
-void bench_sleep_ns(int64_t ns) {
-  if (ns > 0)
-    bench_sleep_until_ns(bench_now_ns() + ns);
-}
-
 int bench_ncpu(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (int)n : 1;
-}
-
-void bench_thread_start(bench_thread *t, void *(*fn)(void *), void *arg) {
-  if (pthread_create((pthread_t *)(void *)&t->h_, NULL, fn, arg) != 0)
-    bench_die("pthread_create failed");
-}
-
-void bench_thread_join(bench_thread *t) {
-  pthread_join(*(pthread_t *)(void *)&t->h_, NULL);
 }
 
 /* ---- raw baselines ---- */
