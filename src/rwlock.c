@@ -149,6 +149,7 @@ typedef struct sp_rd_table_ {
   sp_rd_hold_ *more; /* heap, when more than SP_RD_INLINE_ are held */
   uint32_t nmore;    /* used entries of more[], packed at the front */
   uint32_t cap;      /* entries allocated in more[] */
+  uint32_t nheld;    /* rwlocks held (used slots); 0: every slot is free */
 } sp_rd_table_;
 
 _Static_assert(sizeof(sp_rd_table_) <= SP_THREAD_LOCAL_BYTES_,
@@ -191,6 +192,7 @@ static sp_rd_hold_ *sp_rd_reserve_(sp_rd_table_ *t) {
 static void sp_rd_fill_(sp_rd_table_ *t, sp_rd_hold_ *h, sp_rwlock_t *l) {
   h->lock = l;
   h->count = 1;
+  t->nheld++;
   if (t->more != NULL && h == &t->more[t->nmore])
     t->nmore++;
 }
@@ -206,6 +208,7 @@ static void sp_rd_trim_(sp_rd_table_ *t) {
 
 static void sp_rd_remove_(sp_rd_table_ *t, sp_rd_hold_ *h) {
   h->lock = NULL;
+  t->nheld--;
   if (h >= t->inl && h < t->inl + SP_RD_INLINE_)
     return;
   *h = t->more[--t->nmore]; /* keep more[] packed */
@@ -350,10 +353,10 @@ static SP_NOINLINE_ int sp_rw_wrlock_slow_(sp_rwlock_t *l, uint64_t w,
   }
 }
 
-static int sp_rw_rdlock_(sp_rwlock_t *l, int64_t when, int mode) {
-  sp_rd_table_ *t = sp_rd_table_get_();
-  if (SP_UNLIKELY_(t == NULL))
-    return SP_ENOMEM;
+/* Read lock, anything but the common case below: nested, more than one
+ * read lock held, contended. */
+static SP_NOINLINE_ int sp_rw_rdlock_general_(sp_rwlock_t *l, sp_rd_table_ *t,
+                                              int64_t when, int mode) {
   /* One pass: the caller's hold of l (nested: never waits), or a slot. */
   sp_rd_hold_ *h = NULL;
   for (int i = 0; i < SP_RD_INLINE_; i++) {
@@ -393,6 +396,23 @@ nested:
     return SP_EPERM;
   h->count++;
   return SP_OK;
+}
+
+static inline int sp_rw_rdlock_(sp_rwlock_t *l, int64_t when, int mode) {
+  sp_rd_table_ *t = sp_rd_table_get_();
+  if (SP_UNLIKELY_(t == NULL))
+    return SP_ENOMEM;
+  if (SP_LIKELY_(t->nheld == 0)) { /* the common case: no read lock held */
+    uint64_t w = sp_load_relaxed_(&l->word_);
+    if (SP_LIKELY_(sp_rw_read_open_(w)) &&
+        sp_cas_acquire_(&l->word_, &w, (w + SP_RW_R_ONE_) | SP_RW_WBUSY_)) {
+      t->inl[0].lock = l;
+      t->inl[0].count = 1;
+      t->nheld = 1;
+      return SP_OK;
+    }
+  }
+  return sp_rw_rdlock_general_(l, t, when, mode);
 }
 
 static int sp_rw_wrlock_(sp_rwlock_t *l, int64_t when, int mode) {
@@ -438,8 +458,9 @@ static void sp_rw_write_unlock_(sp_rwlock_t *l) {
     sp_futex_wake_(sp_rw_half_(l, 1), 0);
 }
 
-static void sp_rw_read_unlock_(sp_rwlock_t *l) {
-  uint64_t w = sp_load_relaxed_(&l->word_), nw;
+/* The last read unlock of the caller; w: the word as last read. */
+static inline void sp_rw_read_unlock_(sp_rwlock_t *l, uint64_t w) {
+  uint64_t nw;
   do {
     nw = w - SP_RW_R_ONE_;
     if (SP_RW_R_(nw) == 0)
@@ -496,21 +517,38 @@ int sp_rwlock_wrlock_until(sp_rwlock_t *l, int64_t deadline_ns) {
   return sp_rw_wrlock_(l, deadline_ns, SP_RW_ABS_);
 }
 
-int sp_rwlock_unlock(sp_rwlock_t *l) {
-  if (SP_INVALID_(l, SP_MAGIC_RWLOCK_))
-    return SP_EINVAL;
-  if ((sp_load_relaxed_(&l->word_) & SP_RW_WLOCK_) &&
-      sp_load_relaxed_(&l->owner_) == sp_self_()) {
-    sp_rw_write_unlock_(l);
-    return SP_OK;
-  }
-  sp_rd_table_ *t = sp_rd_table_get_();
+/* Unlock by a thread that holds read locks on other rwlocks too. */
+static SP_NOINLINE_ int sp_rw_unlock_general_(sp_rwlock_t *l, sp_rd_table_ *t,
+                                              uint64_t w) {
   sp_rd_hold_ *h = t != NULL ? sp_rd_find_(t, l) : NULL;
   if (h == NULL)
     return SP_EPERM;
   if (--h->count != 0)
     return SP_OK;
   sp_rd_remove_(t, h);
-  sp_rw_read_unlock_(l);
+  sp_rw_read_unlock_(l, w);
   return SP_OK;
+}
+
+int sp_rwlock_unlock(sp_rwlock_t *l) {
+  if (SP_INVALID_(l, SP_MAGIC_RWLOCK_))
+    return SP_EINVAL;
+  uint64_t w = sp_load_relaxed_(&l->word_);
+  if (w & SP_RW_WLOCK_) { /* then no reader holds it (I1) */
+    if (sp_load_relaxed_(&l->owner_) != sp_self_())
+      return SP_EPERM;
+    sp_rw_write_unlock_(l);
+    return SP_OK;
+  }
+  sp_rd_table_ *t = sp_rd_table_get_();
+  if (SP_LIKELY_(t != NULL && t->nheld == 1 && t->inl[0].lock == l)) {
+    /* the common case: its only read lock */
+    if (--t->inl[0].count != 0)
+      return SP_OK;
+    t->inl[0].lock = NULL;
+    t->nheld = 0;
+    sp_rw_read_unlock_(l, w);
+    return SP_OK;
+  }
+  return sp_rw_unlock_general_(l, t, w);
 }
