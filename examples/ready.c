@@ -5,7 +5,7 @@ static sp_mutex_t m;
 static sp_cond_t ready_cv;
 static int ready;
 
-int wait_until_ready(void) {           /* 1 if ready, 0 after 2 s */
+int wait_until_ready(void) { /* 1 if ready, 0 after 2 s */
   sp_mutex_lock(&m);
   while (!ready) {
     if (sp_cond_wait(&ready_cv, &m, 2 * SP_NS_PER_S) == SP_TIMEDOUT)
@@ -19,7 +19,7 @@ int wait_until_ready(void) {           /* 1 if ready, 0 after 2 s */
 void set_ready(void) {
   sp_mutex_lock(&m);
   ready = 1;
-  sp_cond_broadcast(&ready_cv);        /* with the mutex held */
+  sp_cond_broadcast(&ready_cv); /* with the mutex held */
   sp_mutex_unlock(&m);
 }
 

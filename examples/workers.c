@@ -10,13 +10,13 @@
 #include <syncplus.h>
 
 #define WORKERS 4
-#define JOBS 1000
+#define JOBS    1000
 
-static sp_queue_t jobs;        /* queue.Queue(maxsize=16) */
-static sp_sem_t slow_slots;    /* threading.BoundedSemaphore(2) */
-static sp_rlock_t tally_lock;  /* threading.RLock() */
-static sp_event_t stop;        /* threading.Event() */
-static sp_barrier_t start;     /* threading.Barrier(WORKERS + 1) */
+static sp_queue_t jobs;       /* queue.Queue(maxsize=16) */
+static sp_sem_t slow_slots;   /* threading.BoundedSemaphore(2) */
+static sp_rlock_t tally_lock; /* threading.RLock() */
+static sp_event_t stop;       /* threading.Event() */
+static sp_barrier_t start;    /* threading.Barrier(WORKERS + 1) */
 static long tally;
 
 static void add_to_tally(long v) {
