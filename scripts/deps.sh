@@ -7,6 +7,7 @@
 #            (pkgconf), git (FetchContent from the local clone)
 #   cmocka   the system's cmocka (the vendored copy serves when it is absent)
 #   format   clang-format 14 (the version .clang-format is written for)
+#   abi      abidiff (abigail-tools)
 #   musl     musl-gcc (musl-tools)
 #   i386     gcc -m32's C library and libgcc: libc6-dev-i386 and
 #            lib32gcc-<gcc major>-dev. Not gcc-multilib: on Debian 12 it
@@ -39,6 +40,7 @@ sp_need() {
       build) pkgs="$pkgs cmake make gcc clang libclang-rt-14-dev pkg-config git" ;;
       cmocka) pkgs="$pkgs libcmocka-dev" ;;
       format) pkgs="$pkgs clang-format-14" ;;
+      abi) pkgs="$pkgs abigail-tools" ;;
       musl) pkgs="$pkgs musl-tools" ;;
       i386)
         gccv=$(gcc -dumpversion 2>/dev/null | cut -d. -f1)

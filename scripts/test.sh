@@ -18,6 +18,9 @@
 #             library target, no tests, no stray cache variable
 #   install   static and shared installed into one prefix, the prefix moved,
 #             then consumed by find_package and pkg-config (both kinds)
+#   abi       one ABI whatever the backend: the shared library built for each
+#             backend, compared by abidiff (libabigail) with the installed
+#             headers: no difference allowed (docs/abi.md)
 #   musl      musl libc on x86-64 (musl-gcc), vendored cmocka, ctest
 #   i386      32-bit x86 (gcc -m32), vendored cmocka, ctest
 #   aarch64   64-bit ARM (aarch64-linux-gnu-gcc), ctest under qemu-aarch64
@@ -34,7 +37,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
-all_stages="format gcc tsan asan nocmocka parent install musl i386 aarch64 windows"
+all_stages="format gcc tsan asan nocmocka parent install abi musl i386 aarch64 windows"
 only="" skip=""
 [ "${SYNCPLUS_SKIP_WINDOWS:-0}" = 1 ] && skip="windows"
 while [ $# -gt 0 ]; do
@@ -363,6 +366,55 @@ if want install; then
       check_fail "install: SONAME '$soname'; non-public symbols exported: $badsyms"
       fail_stage install
     fi
+  fi
+  stage_end
+fi
+
+# ---- abi: the same ABI for every backend ----------------------------------------------
+if want abi; then
+  stage_begin abi "the shared library of every backend compared by abidiff"
+  if sp_need abi; then
+    # The default backend first; the cache's help text lists them all.
+    first="" ok=1 backends=""
+    if build abi build/test-abi-default -DBUILD_SHARED_LIBS=ON \
+         -DBUILD_TESTING=OFF -DSYNCPLUS_BUILD_BENCH=OFF \
+         -DSYNCPLUS_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+      first=$(sed -nE 's/^SYNCPLUS_BACKEND:STRING=(.*)/\1/p' build/test-abi-default/CMakeCache.txt)
+      backends=$(sed -nE 's/^\/\/Backend of the library: one of (.*)/\1/p' build/test-abi-default/CMakeCache.txt | tr ';' ' ')
+      rm -rf build/test-abi-$first
+      mv build/test-abi-default build/test-abi-$first
+    else
+      ok=0
+    fi
+    echo "   backends: $backends (default $first)"
+    for be in $backends; do
+      [ $ok = 1 ] || break
+      [ "$be" = "$first" ] && continue
+      build abi build/test-abi-$be -DBUILD_SHARED_LIBS=ON -DBUILD_TESTING=OFF \
+        -DSYNCPLUS_BUILD_BENCH=OFF -DSYNCPLUS_BUILD_EXAMPLES=OFF \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNCPLUS_BACKEND=$be || ok=0
+    done
+    [ -n "$backends" ] && [ "$backends" != "$first" ] || ok=0
+    if [ $ok = 1 ]; then
+      for be in $backends; do
+        [ "$be" = "$first" ] && continue
+        a=build/test-abi-$first/libsyncplus.so b=build/test-abi-$be/libsyncplus.so
+        if abidiff --headers-dir1 include --headers-dir2 include \
+             --hd1 build/test-abi-$first/gen/include \
+             --hd2 build/test-abi-$be/gen/include "$a" "$b" \
+             >build/test-abi-$be.abidiff 2>&1; then
+          check_ok "abi: $first and $be libraries have the same ABI (abidiff: $(grep -c . build/test-abi-$be.abidiff) lines, no change)"
+        else
+          head -n 40 build/test-abi-$be.abidiff | sed 's/^/   /'
+          check_fail "abi: the $first and $be libraries differ (build/test-abi-$be.abidiff)"
+          fail_stage abi
+        fi
+      done
+    else
+      check_fail "abi: build failed"
+    fi
+  else
+    check_fail "abi: cannot install abigail-tools"; fail_stage abi
   fi
   stage_end
 fi
