@@ -115,7 +115,7 @@ build() {
   mkdir -p "$(dirname "$dir")"
   # shellcheck disable=SC2086
   if ! ${WRAP:-} cmake -S "${SRC:-.}" -B "$dir" "$@" >"$dir.configure.log" 2>&1; then
-    tail -n 40 "$dir.configure.log"; fail_stage "$stage"; return 1
+    grep -v "^-- " "$dir.configure.log" | tail -n 40; fail_stage "$stage"; return 1
   fi
   # shellcheck disable=SC2086
   if ! ${WRAP:-} cmake --build "$dir" -j"$jobs" >"$dir.build.log" 2>&1; then
@@ -143,7 +143,7 @@ is_arch() {
   local stage=$1 dir=$2 pattern=$3 desc
   desc=$(file -L "$dir/tests/test_api_sem" 2>/dev/null)
   if echo "$desc" | grep -qE "$pattern"; then
-    check_ok "$stage: test programs are $(echo "$desc" | cut -d: -f2 | cut -d, -f1-2)"
+    check_ok "$stage: test programs are$(echo "$desc" | cut -d: -f2 | cut -d, -f1-2)"
   else
     check_fail "$stage: test programs are not /$pattern/: $desc"; fail_stage "$stage"
   fi
@@ -303,7 +303,7 @@ if want parent; then
       fi
       run_ctest parent $dir
     else
-      check_fail "parent ($mode): configure or build failed"
+      check_fail "parent ($mode): configure or build failed ($dir.*.log)"
     fi
   done
   WRAP=""
@@ -488,7 +488,8 @@ if want windows && [ -x scripts/test-windows.sh ]; then
   passed=$((passed + $(grep -c "check-install: [a-z]* via .*consumer OK" build/test-windows.log)))
   failed=$((failed + $(grep -c "check-install: FAIL" build/test-windows.log)))
   if [ $ok = 0 ]; then
-    fail_stage windows; tail -n 80 build/test-windows.log
+    fail_stage windows
+    grep -v "check-install:" build/test-windows.log | tail -n 80
   fi
   stage_end
 fi
