@@ -79,7 +79,9 @@ stage_end() {
   echo "-- $st_name: $verdict, $p passed, $f failed, ${t}s"
   summary="$summary$(printf '%-9s %-6s %4d passed %3d failed %5ds' "$st_name" "$verdict" $p $f $t)\n"
 }
-fail_stage() { stages_failed="$stages_failed $1"; }
+fail_stage() {
+  case " $stages_failed " in *" $1 "*) ;; *) stages_failed="$stages_failed $1" ;; esac
+}
 check_ok() { passed=$((passed + 1)); echo "   ok: $*"; }
 check_fail() { failed=$((failed + 1)); echo "   FAILED: $*"; }
 
