@@ -96,6 +96,11 @@ for p in $(printf '%s\n' "$progs" | awk '{print $3}'); do
   fi
 done
 names=$(printf '%s\n' "$progs" | awk '!seen[$1]++ {print $1}')
+# The thread-pool experiment drives its server with ApacheBench.
+if printf '%s\n' $names | grep -qx threadpool && ! command -v ab >/dev/null 2>&1; then
+  . "$repo/scripts/deps.sh"
+  sp_need_packages apache2-utils || echo "run.sh: cannot install apache2-utils (ab): bench_threadpool reports ab_missing" >&2
+fi
 backends=$(printf '%s\n' "$progs" | awk '!seen[$2]++ {print $2}')
 
 # The machine.

@@ -160,11 +160,26 @@
 /* The FAIR waiter's shortest timed wait, as CPython's INTERVAL (1 us). */
 #define SP_GIL_MIN_INTERVAL_NS_ ((int64_t)1000)
 
-/* How long a PRIORITY waiter that is running spins for the hand-off before
- * it sleeps on its semaphore: an I/O waiter when it queues, an interrupted
- * turn owner, a CPU waiter after a wake-up call. Between two looks at its
- * state the spinner calls sp_cpu_relax_(), which yields the CPU. */
+/* How a PRIORITY waiter that is running waits for the hand-off before it
+ * sleeps on its semaphore (an I/O waiter when it queues, an interrupted turn
+ * owner, a CPU waiter after a wake-up call): first SP_GIL_BUSY_NS_ of pure
+ * spinning (a pause instruction per look: the holder's yield period and an
+ * I/O thread's short hold are typically a few microseconds, and giving the
+ * CPU away costs a whole scheduler time slice when other processes want it),
+ * then up to SP_GIL_SPIN_NS_ in all of looks separated by sp_cpu_relax_(),
+ * which yields the CPU (so a longer wait never keeps a runnable thread off a
+ * CPU), then sleep. */
+#define SP_GIL_BUSY_NS_ ((int64_t)20 * 1000)
 #define SP_GIL_SPIN_NS_ ((int64_t)50 * 1000)
+
+/* One look's pause in a busy spin. */
+static inline void sp_gil_pause_(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  __asm__ __volatile__("yield");
+#endif
+}
 /* How long a holder whose switch to a CPU waiter is due keeps the lock
  * while that waiter, woken up in advance, gets back onto a CPU. */
 #define SP_GIL_WAKE_MAX_NS_ ((int64_t)100 * 1000)
@@ -238,6 +253,9 @@ static void sp_gil_count_wait_(sp_gil_t *g, uint64_t *handoffs, int64_t ns) {
                     sp_load_relaxed_(&g->wait_total_ns_) + ns);
   if (ns > sp_load_relaxed_(&g->wait_max_ns_))
     sp_store_relaxed_(&g->wait_max_ns_, ns);
+  if (handoffs == &g->handoffs_cpu_)
+    sp_store_relaxed_(&g->wait_cpu_ns_,
+                      sp_load_relaxed_(&g->wait_cpu_ns_) + ns);
 }
 
 static void sp_gil_count_max_(uint64_t *field, uint64_t v) {
@@ -380,6 +398,7 @@ int sp_gil_stats(sp_gil_t *g, struct sp_gil_stats *out) {
   out->yields_noop = yields >= released ? yields - released : 0;
   out->wait_total_ns = sp_load_relaxed_(&g->wait_total_ns_);
   out->wait_max_ns = sp_load_relaxed_(&g->wait_max_ns_);
+  out->wait_cpu_ns = sp_load_relaxed_(&g->wait_cpu_ns_);
   out->io_wait_max_handoffs = sp_load_relaxed_(&g->io_wait_max_handoffs_);
   out->cpu_wait_max_turns = sp_load_relaxed_(&g->cpu_wait_max_turns_);
   out->turns = sp_load_relaxed_(&g->turns_);
@@ -399,6 +418,7 @@ int sp_gil_stats_reset(sp_gil_t *g) {
   sp_store_release_(&g->yields_, 0);
   sp_store_relaxed_(&g->wait_total_ns_, 0);
   sp_store_relaxed_(&g->wait_max_ns_, 0);
+  sp_store_relaxed_(&g->wait_cpu_ns_, 0);
   sp_store_relaxed_(&g->io_wait_max_handoffs_, 0);
   sp_store_relaxed_(&g->cpu_wait_max_turns_, 0);
   sp_store_relaxed_(&g->turns_, 0);
@@ -580,9 +600,16 @@ static int sp_gil_await_(sp_gil_t *g, struct sp_gil_waiter_ *w, int spin,
   for (;;) {
     if (spin) {
       int64_t now = sp_now_ns_();
-      int64_t end = now + SP_GIL_SPIN_NS_;
+      int64_t busy = now + SP_GIL_BUSY_NS_, end = now + SP_GIL_SPIN_NS_;
+      if (busy > deadline)
+        busy = deadline;
       if (end > deadline)
         end = deadline;
+      for (unsigned i = 1; sp_load_acquire_(&w->state) != SP_GW_OWNER_; i++) {
+        sp_gil_pause_();
+        if (i % 64 == 0 && sp_now_ns_() >= busy)
+          break;
+      }
       for (unsigned i = 1; sp_load_acquire_(&w->state) != SP_GW_OWNER_; i++) {
         sp_cpu_relax_();
         if (i % 8 == 0 && sp_now_ns_() >= end)
@@ -681,8 +708,15 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self,
 
 SP_SLOW_ static int sp_prio_release_slow_(sp_gil_t *g) {
   sp_mutex_lock_(&g->mu_);
-  int kind;
-  int due = g->ticks_ != 0 && sp_prio_due_(g, sp_now_ns_());
+  int kind, due = 0;
+  if (g->resume_ != NULL || g->cpu_head_ != NULL) {
+    /* a release that hands over is a check point of the slice too, so a
+     * slice is at most yield_skip_ pieces, each shorter than a period */
+    int64_t now = sp_now_ns_();
+    if (++g->ticks_ == 1)
+      g->slice_start_ns_ = now;
+    due = sp_prio_due_(g, now);
+  }
   struct sp_gil_waiter_ *w = sp_prio_pick_(g, due, &kind);
   if (w != NULL) {
     sp_prio_give_(g, w, kind);

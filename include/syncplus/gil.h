@@ -192,6 +192,8 @@ typedef struct sp_gil_stats {
   int64_t wait_total_ns; /* total time threads waited in acquire, and in
                             yield to get the lock back */
   int64_t wait_max_ns;   /* the longest single such wait */
+  int64_t wait_cpu_ns;   /* the part of wait_total_ns waited by CPU waiters
+                            (in yield or an SP_GIL_CPU acquire) */
   /* PRIORITY only (0 for the others): the bounds B1 and B2 of the header,
    * as observed: the most hand-offs made while one I/O waiter waited
    * (counting the one to it), and the most turns started while one CPU
@@ -232,6 +234,7 @@ typedef struct sp_gil {
   uint64_t yields_released_;
   int64_t wait_total_ns_;
   int64_t wait_max_ns_;
+  int64_t wait_cpu_ns_;
   uint64_t io_wait_max_handoffs_;
   uint64_t cpu_wait_max_turns_;
   uint64_t turns_;
