@@ -130,10 +130,10 @@ static void *tp_acceptor(void *p) {
       break;
     if (fd < 0)
       continue;
-    int rc = t.gil != NULL ? sp_gil_queue_put(t.gil, &S.q,
-                                              (void *)(intptr_t)fd, SP_FOREVER)
-                           : sp_queue_put(&S.q, (void *)(intptr_t)fd,
-                                          SP_FOREVER);
+    int rc =
+        t.gil != NULL
+            ? sp_gil_queue_put(t.gil, &S.q, (void *)(intptr_t)fd, SP_FOREVER)
+            : sp_queue_put(&S.q, (void *)(intptr_t)fd, SP_FOREVER);
     if (rc != SP_OK)
       bench_die("queue put");
   }

@@ -13,12 +13,12 @@
 
 #include <syncplus.h>
 
-#define NET_CHECK_UNITS 100 /* units of work between two sp_gil_yield */
+#define NET_CHECK_UNITS   100   /* units of work between two sp_gil_yield */
 #define NET_IO_TIMEOUT_MS 10000 /* the longest any socket call blocks */
 
 /* Sockets. All return -1 on failure (errors are not fatal: a client whose
  * server went away just stops). */
-int net_listen(int *port);              /* 127.0.0.1, ephemeral port */
+int net_listen(int *port);               /* 127.0.0.1, ephemeral port */
 int net_accept(int lfd, int timeout_ms); /* -2 on timeout */
 int net_connect(int port);
 int net_send_all(int fd, const void *buf, size_t n);

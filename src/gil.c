@@ -152,7 +152,7 @@
 
 /* Slow paths stay out of line, so the fast paths need no stack frame. */
 #define SP_OUTLINE_ __attribute__((noinline))
-#define SP_SLOW_ __attribute__((noinline, cold))
+#define SP_SLOW_    __attribute__((noinline, cold))
 
 /* A destroyed lock's magic: SP_EINVAL until sp_gil_init(). */
 #define SP_MAGIC_GIL_DEAD_ 0x5370a0ffu
@@ -169,7 +169,9 @@
  * then up to SP_GIL_SPIN_NS_ in all of looks separated by sp_cpu_relax_(),
  * which yields the CPU (so a longer wait never keeps a runnable thread off a
  * CPU), then sleep. */
+#ifndef SP_GIL_BUSY_NS_
 #define SP_GIL_BUSY_NS_ ((int64_t)20 * 1000)
+#endif
 #define SP_GIL_SPIN_NS_ ((int64_t)50 * 1000)
 
 /* One look's pause in a busy spin. */
@@ -488,9 +490,8 @@ static void sp_prio_queue_cpu_(sp_gil_t *g, struct sp_gil_waiter_ *w,
 
 /* Under mu_: 1 if the holder's slice is over (a CPU waiter waits). */
 static int sp_prio_due_(sp_gil_t *g, int64_t now) {
-  return g->ticks_ != 0 &&
-         (g->ticks_ >= g->yield_skip_ || now - g->slice_start_ns_ >=
-                                             g->interval_ns_);
+  return g->ticks_ != 0 && (g->ticks_ >= g->yield_skip_ ||
+                            now - g->slice_start_ns_ >= g->interval_ns_);
 }
 
 /* Under mu_: remove and return the next owner (kind in *kind), or NULL. */
@@ -656,8 +657,8 @@ static void sp_prio_got_(sp_gil_t *g, struct sp_gil_waiter_ *w, int64_t t0) {
   }
 }
 
-SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self,
-                                          int cls, int64_t deadline) {
+SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
+                                          int64_t deadline) {
   struct sp_gil_waiter_ w;
   w.sema_ok = 0;
   __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
@@ -847,6 +848,7 @@ SP_SLOW_ static int sp_legacy_lock_slow_(sp_gil_t *g, uintptr_t self,
   if (rc != SP_OK)
     return rc;
   sp_store_relaxed_(&g->owner_, self);
+  g->switch_number_++;
   if (*waited)
     sp_gil_count_wait_(g, handoffs, sp_now_ns_() - t0);
   return SP_OK;
@@ -873,6 +875,7 @@ static int sp_legacy_trylock_(sp_gil_t *g, uintptr_t self) {
   int zero = 0;
   if (SP_LIKELY_(sp_cas_acquire_(&g->state_, &zero, 1))) {
     sp_store_relaxed_(&g->owner_, self);
+    g->switch_number_++; /* LEGACY: counts holders, for sp_gil_yield_ex */
     return 1;
   }
   return 0;
@@ -883,13 +886,14 @@ SP_SLOW_ static int sp_legacy_yield_slow_(sp_gil_t *g, uintptr_t self,
                                           int *switched) {
   g->ticks_ = 0;
   SP_HOLDER_INC_(&g->yields_released_);
+  uint64_t gen = g->switch_number_; /* holders so far (holder-only) */
   sp_legacy_unlock_(g);
   int rc = SP_OK, waited = 0;
   if (!sp_legacy_trylock_(g, self))
-    rc = sp_legacy_lock_slow_(g, self, &g->handoffs_cpu_, SP_NEVER_, 0,
-                              &waited);
-  if (switched != NULL)
-    *switched = rc == SP_OK && waited;
+    rc =
+        sp_legacy_lock_slow_(g, self, &g->handoffs_cpu_, SP_NEVER_, 0, &waited);
+  if (switched != NULL) /* another thread held it in between */
+    *switched = rc == SP_OK && g->switch_number_ != gen + 1;
   return rc;
 }
 
@@ -1151,7 +1155,9 @@ static int sp_gil_yield_impl_(sp_gil_t *g, int *switched) {
   }
 }
 
-int sp_gil_yield(sp_gil_t *g) { return sp_gil_yield_impl_(g, NULL); }
+int sp_gil_yield(sp_gil_t *g) {
+  return sp_gil_yield_impl_(g, NULL);
+}
 
 int sp_gil_yield_ex(sp_gil_t *g, int *switched) {
   return sp_gil_yield_impl_(g, switched);
@@ -1182,9 +1188,12 @@ int sp_gil_after_fork_child(sp_gil_t *g) {
   }
   uintptr_t self = sp_thread_id_();
   sp_store_relaxed_(&g->owner_, self);
-  sp_store_relaxed_(&g->state_, 1);
-  sp_store_relaxed_(&g->locked_, 1);
-  sp_store_relaxed_(&g->last_holder_, self);
+  if (g->policy_ == SP_GIL_FAIR) {
+    sp_store_relaxed_(&g->locked_, 1);
+    sp_store_relaxed_(&g->last_holder_, self);
+  } else {
+    sp_store_relaxed_(&g->state_, 1);
+  }
   return SP_OK;
 }
 
@@ -1203,8 +1212,8 @@ static int sp_gil_check_held_(sp_gil_t *g) {
   return sp_load_relaxed_(&g->owner_) == sp_thread_id_() ? SP_OK : SP_EPERM;
 }
 
-int sp_gil_call_blocking(sp_gil_t *g, int cls, sp_gil_blocking_fn op,
-                         void *arg, int64_t timeout_ns) {
+int sp_gil_call_blocking(sp_gil_t *g, int cls, sp_gil_blocking_fn op, void *arg,
+                         int64_t timeout_ns) {
   int64_t deadline;
   if (op == NULL || (cls != SP_GIL_IO && cls != SP_GIL_CPU) ||
       sp_deadline_(timeout_ns, &deadline) != SP_OK)
@@ -1331,6 +1340,14 @@ int sp_gil_cond_wait(sp_gil_t *g, sp_cond_t *c, sp_mutex_t *m,
 int sp_gil_cpu_head_state_(sp_gil_t *g) {
   sp_mutex_lock_(&g->mu_);
   struct sp_gil_waiter_ *h = g->cpu_head_;
+  int s = h != NULL ? sp_load_acquire_(&h->state) : -1;
+  sp_mutex_unlock_(&g->mu_);
+  return s;
+}
+
+int sp_gil_io_head_state_(sp_gil_t *g) {
+  sp_mutex_lock_(&g->mu_);
+  struct sp_gil_waiter_ *h = g->io_head_;
   int s = h != NULL ? sp_load_acquire_(&h->state) : -1;
   sp_mutex_unlock_(&g->mu_);
   return s;

@@ -16,6 +16,8 @@ void sp_queue_set_alloc_fail_after_(int n);
 enum { SP_GW_RUN_ = 0, SP_GW_PARKED_ = 1, SP_GW_NUDGED_ = 2, SP_GW_OWNER_ = 3 };
 struct sp_gil;
 int sp_gil_cpu_head_state_(struct sp_gil *g);
+/* The same for the first I/O waiter. */
+int sp_gil_io_head_state_(struct sp_gil *g);
 
 /* Make the interpreter lock's waits fail (src/gil.c): its next n internal
  * waits (condition waits of FAIR and LEGACY, semaphore creations of

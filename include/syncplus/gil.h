@@ -208,14 +208,14 @@ typedef struct sp_gil_stats {
 typedef struct sp_gil {
   /* Touched on every call. */
   unsigned magic_;
-  int state_;           /* LEGACY/PRIORITY: 0 free, 1 held, 2 held and
-                           waited on (atomic) */
-  int drop_request_;    /* FAIR: a waiter asks the holder to drop (atomic) */
-  uintptr_t owner_;     /* holder's thread id, 0 when free (atomic) */
-  unsigned io_waiting_; /* PRIORITY: I/O waiters queued (atomic) */
+  int state_;            /* LEGACY/PRIORITY: 0 free, 1 held, 2 held and
+                            waited on (atomic) */
+  int drop_request_;     /* FAIR: a waiter asks the holder to drop (atomic) */
+  uintptr_t owner_;      /* holder's thread id, 0 when free (atomic) */
+  unsigned io_waiting_;  /* PRIORITY: I/O waiters queued (atomic) */
   unsigned cpu_waiting_; /* PRIORITY: CPU waiters queued or resuming
                             (atomic) */
-  unsigned ticks_;      /* yields counted in the slice (holder only) */
+  unsigned ticks_;       /* yields counted in the slice (holder only) */
   int policy_;
   unsigned yield_skip_;
   unsigned io_burst_;
@@ -246,11 +246,12 @@ typedef struct sp_gil {
   uint64_t turn_seq_;        /* PRIORITY: turns started (under mu_) */
   void *io_head_, *io_tail_; /* PRIORITY: FIFO queues of waiters */
   void *cpu_head_, *cpu_tail_;
-  void *resume_;               /* PRIORITY: the interrupted turn's owner */
-  int locked_;                 /* FAIR: the "locked" flag (atomic, under mu_) */
-  unsigned fair_waiters_;      /* FAIR: threads waiting on cv_ (atomic) */
-  uintptr_t last_holder_;      /* FAIR (atomic) */
-  uint64_t switch_number_;     /* FAIR: ownership changes (under mu_) */
+  void *resume_;           /* PRIORITY: the interrupted turn's owner */
+  int locked_;             /* FAIR: the "locked" flag (atomic, under mu_) */
+  unsigned fair_waiters_;  /* FAIR: threads waiting on cv_ (atomic) */
+  uintptr_t last_holder_;  /* FAIR (atomic) */
+  uint64_t switch_number_; /* FAIR: ownership changes (under mu_);
+                              LEGACY: holders (holder only) */
   sp_mutex_t mu_;
   sp_cond_t cv_;
   sp_mutex_t switch_mu_; /* FAIR: FORCE_SWITCHING */
@@ -260,7 +261,8 @@ typedef struct sp_gil {
 
 /* A free SP_GIL_PRIORITY lock with the default configuration:
  *     static sp_gil_t gil = SP_GIL_INIT; */
-#define SP_GIL_INIT {0}
+#define SP_GIL_INIT                                                            \
+  { 0 }
 
 /* Fill *cfg with the defaults of `policy`: LEGACY yield_skip 1; FAIR
  * interval 5 ms; PRIORITY interval 5 ms, yield_skip 100, io_burst 8 (the
@@ -380,12 +382,11 @@ SP_API int sp_gil_queue_put(sp_gil_t *g, sp_queue_t *q, void *item,
                             int64_t timeout_ns);
 SP_API int sp_gil_queue_join(sp_gil_t *g, sp_queue_t *q, int64_t timeout_ns);
 SP_API int sp_gil_lock_acquire(sp_gil_t *g, sp_lock_t *l, int64_t timeout_ns);
-SP_API int sp_gil_rlock_acquire(sp_gil_t *g, sp_rlock_t *r,
-                                int64_t timeout_ns);
+SP_API int sp_gil_rlock_acquire(sp_gil_t *g, sp_rlock_t *r, int64_t timeout_ns);
 SP_API int sp_gil_sem_acquire(sp_gil_t *g, sp_sem_t *s, int64_t timeout_ns);
 SP_API int sp_gil_event_wait(sp_gil_t *g, sp_event_t *e, int64_t timeout_ns);
-SP_API int sp_gil_barrier_wait(sp_gil_t *g, sp_barrier_t *b,
-                               int64_t timeout_ns, unsigned *index);
+SP_API int sp_gil_barrier_wait(sp_gil_t *g, sp_barrier_t *b, int64_t timeout_ns,
+                               unsigned *index);
 /* Lock *m: try with the GIL held, else release the GIL, lock m, take the
  * GIL back (holding m). SP_OK or sp_mutex_lock()'s errors. */
 SP_API int sp_gil_mutex_lock(sp_gil_t *g, sp_mutex_t *m);
