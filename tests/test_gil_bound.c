@@ -31,7 +31,8 @@ struct bound_ctx {
   uint64_t max_waited; /* the most check points a yielder waited */
   uint64_t switches;   /* yields that switched */
   int inside;
-  int ready; /* atomic: the start gate */
+  int ready;     /* atomic: the start gate */
+  int contended; /* atomic: yields that switched */
 };
 
 static void spin_work(int n) {
@@ -61,6 +62,7 @@ static void check_point(struct bound_ctx *c) {
   enter(c);
   if (sw) {
     c->switches++;
+    t_inc(&c->contended);
     uint64_t waited = c->checks - c0;
     if (waited > c->max_waited)
       c->max_waited = waited;
@@ -81,7 +83,11 @@ static void bound_thread(void *arg, int idx) {
     t_yield();
   if (idx < c->npool) {
     /* the thread pool: acquire, a burst, release, "I/O" */
-    for (long i = 0; i < c->iters && t_now_ns() < c->deadline; i++) {
+    /* run the iterations, and on until the threads have contended a
+     * little (a slow build may run them one after another at first) */
+    for (long i = 0; (i < c->iters || t_load(&c->contended) < 50) &&
+                     t_now_ns() < c->deadline;
+         i++) {
       int cls = (i + idx) % 3 == 0 ? SP_GIL_CPU : SP_GIL_IO;
       if (sp_gil_acquire_ex(&c->g, cls, SP_FOREVER) != SP_OK) {
         t_inc(&c->errors);
