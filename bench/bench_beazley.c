@@ -30,6 +30,7 @@ static const char *BE = SP_BACKEND_NAME;
 
 #ifdef _WIN32
 int main(void) {
+  (void)BE;
   fprintf(stderr, "bench_beazley: POSIX sockets only, skipped\n");
   return 0;
 }
