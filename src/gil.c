@@ -163,14 +163,15 @@
 /* How a PRIORITY waiter that is running waits for the hand-off before it
  * sleeps on its semaphore (an I/O waiter when it queues, an interrupted turn
  * owner, a CPU waiter after a wake-up call): first SP_GIL_BUSY_NS_ of pure
- * spinning (a pause instruction per look: the holder's yield period and an
- * I/O thread's short hold are typically a few microseconds, and giving the
- * CPU away costs a whole scheduler time slice when other processes want it),
- * then up to SP_GIL_SPIN_NS_ in all of looks separated by sp_cpu_relax_(),
- * which yields the CPU (so a longer wait never keeps a runnable thread off a
- * CPU), then sleep. */
+ * spinning (a pause instruction per look), then up to SP_GIL_SPIN_NS_ in
+ * all of looks separated by sp_cpu_relax_(), which yields the CPU, then
+ * sleep. The pure spin is off (0) by default: bench_handoff on the shared
+ * 2-vCPU VM measured that a waiter spinning on the CPU its holder needs
+ * delays the hand-off by the whole spin (give_us ~ the spin length), while
+ * yielding between looks lets the holder run; with an idle CPU both give a
+ * ~2 us cycle. A longer wait never keeps a runnable thread off a CPU. */
 #ifndef SP_GIL_BUSY_NS_
-#define SP_GIL_BUSY_NS_ ((int64_t)20 * 1000)
+#define SP_GIL_BUSY_NS_ ((int64_t)0)
 #endif
 #define SP_GIL_SPIN_NS_ ((int64_t)50 * 1000)
 
@@ -606,7 +607,9 @@ static int sp_gil_await_(sp_gil_t *g, struct sp_gil_waiter_ *w, int spin,
         busy = deadline;
       if (end > deadline)
         end = deadline;
-      for (unsigned i = 1; sp_load_acquire_(&w->state) != SP_GW_OWNER_; i++) {
+      for (unsigned i = 1;
+           SP_GIL_BUSY_NS_ > 0 && sp_load_acquire_(&w->state) != SP_GW_OWNER_;
+           i++) {
         sp_gil_pause_();
         if (i % 64 == 0 && sp_now_ns_() >= busy)
           break;
