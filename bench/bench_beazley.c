@@ -278,7 +278,7 @@ static void bz_round_run(int policy, bz_perf2 *p2, bz_round *out) {
 #define BZ_MAX_ROUNDS 16
 
 int main(int argc, char **argv) {
-  static const int64_t times_ms[3] = {40, 200, 500};
+  static const int64_t times_ms[3] = {40, 150, 500};
   static const int64_t rounds_by_mode[3] = {1, 1, 3};
   int rc = bench_init(argc, argv, "beazley", BE, times_ms);
   if (rc != 0)

@@ -330,12 +330,13 @@ static void tp_case(const char *ab, int policy, int conc, int ka, int ncpu,
     int threads = TP_WORKERS + 1 + ncpu + 1; /* + the stats resetter */
     bench_emit(BE, c, "wait_bound_us", (threads - 1) * (turn + period) / 1e3);
     bench_emit(BE, c, "cpu_wait_max_turns", (double)st.cpu_wait_max_turns);
+    bench_emit(BE, c, "turns_bound", threads - 1);
     bench_emit(BE, c, "io_wait_max_handoffs", (double)st.io_wait_max_handoffs);
   }
 }
 
 int main(int argc, char **argv) {
-  static const int64_t times_ms[3] = {200, 1000, 2000};
+  static const int64_t times_ms[3] = {200, 1000, 1000};
   int rc = bench_init(argc, argv, "threadpool", BE, times_ms);
   if (rc != 0)
     return rc == 1 ? 0 : 2;
@@ -366,7 +367,7 @@ int main(int argc, char **argv) {
   int seconds = (int)(bench_o.time_ns / 1000000000);
   if (seconds < 1)
     seconds = 1;
-  int nreq = bench_level() == 0 ? 300 : bench_level() == 1 ? 3000 : 1000000;
+  int nreq = bench_level() == 0 ? 300 : bench_level() == 1 ? 2000 : 20000;
   static const int confs[8][3] = {{10, 1, 1}, {10, 1, 0}, {10, 0, 1},
                                   {10, 0, 0}, {1, 1, 1},  {1, 1, 0},
                                   {1, 0, 1},  {1, 0, 0}};

@@ -162,27 +162,16 @@
 
 /* How a PRIORITY waiter that is running waits for the hand-off before it
  * sleeps on its semaphore (an I/O waiter when it queues, an interrupted turn
- * owner, a CPU waiter after a wake-up call): first SP_GIL_BUSY_NS_ of pure
- * spinning (a pause instruction per look), then up to SP_GIL_SPIN_NS_ in
- * all of looks separated by sp_cpu_relax_(), which yields the CPU, then
- * sleep. The pure spin is off (0) by default: bench_handoff on the shared
- * 2-vCPU VM measured that a waiter spinning on the CPU its holder needs
- * delays the hand-off by the whole spin (give_us ~ the spin length), while
- * yielding between looks lets the holder run; with an idle CPU both give a
- * ~2 us cycle. A longer wait never keeps a runnable thread off a CPU. */
-#ifndef SP_GIL_BUSY_NS_
-#define SP_GIL_BUSY_NS_ ((int64_t)0)
-#endif
+ * owner, a CPU waiter after a wake-up call): up to SP_GIL_SPIN_NS_ of looks
+ * separated by sp_cpu_relax_(), which yields the CPU, then sleep. No pure
+ * spin (a pause instruction per look): bench_handoff measured on the shared
+ * 2-vCPU VM that the holder and the waiter often share a CPU's run queue,
+ * and a waiter spinning without yielding then delays the hand-off by its
+ * whole spin (give_us ~ the spin length, 20 us for a 20 us spin, even when
+ * the other thread looked "running"); yielding between looks gives ~2-4 us
+ * per hand-off cycle when a CPU is free. A waiter never keeps a runnable
+ * thread off a CPU. */
 #define SP_GIL_SPIN_NS_ ((int64_t)50 * 1000)
-
-/* One look's pause in a busy spin. */
-static inline void sp_gil_pause_(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-  __asm__ __volatile__("yield");
-#endif
-}
 /* How long a holder whose switch to a CPU waiter is due keeps the lock
  * while that waiter, woken up in advance, gets back onto a CPU. */
 #define SP_GIL_WAKE_MAX_NS_ ((int64_t)100 * 1000)
@@ -601,19 +590,9 @@ static int sp_gil_await_(sp_gil_t *g, struct sp_gil_waiter_ *w, int spin,
                          int64_t deadline) {
   for (;;) {
     if (spin) {
-      int64_t now = sp_now_ns_();
-      int64_t busy = now + SP_GIL_BUSY_NS_, end = now + SP_GIL_SPIN_NS_;
-      if (busy > deadline)
-        busy = deadline;
+      int64_t end = sp_now_ns_() + SP_GIL_SPIN_NS_;
       if (end > deadline)
         end = deadline;
-      for (unsigned i = 1;
-           SP_GIL_BUSY_NS_ > 0 && sp_load_acquire_(&w->state) != SP_GW_OWNER_;
-           i++) {
-        sp_gil_pause_();
-        if (i % 64 == 0 && sp_now_ns_() >= busy)
-          break;
-      }
       for (unsigned i = 1; sp_load_acquire_(&w->state) != SP_GW_OWNER_; i++) {
         sp_cpu_relax_();
         if (i % 8 == 0 && sp_now_ns_() >= end)
