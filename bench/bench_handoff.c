@@ -17,10 +17,10 @@
  *   io_wait_us  H's acquire call to return (includes waiting for F's next
  *             check point, at most one yield period)
  *   kept      F's work rate during / alone (same run)
- * Cases (PRIORITY, and in --full FAIR and LEGACY, defaults): P/spin (H "blocks" by
- * spinning 20 us without the GIL: always on a CPU) and P/sleep (H sleeps
- * 50 us in nanosleep: a real wake-up, like a socket). Medians over the
- * cycles of one window; run.sh takes medians over repeats. */
+ * Cases (PRIORITY, and in --full FAIR and LEGACY, defaults): P/spin (H "blocks"
+ * by spinning 20 us without the GIL: always on a CPU) and P/sleep (H sleeps 50
+ * us in nanosleep: a real wake-up, like a socket). Medians over the cycles of
+ * one window; run.sh takes medians over repeats. */
 #include "net.h"
 
 #include <stdio.h>
