@@ -10,8 +10,10 @@
  *  - the library's own counters of the bounds: cpu_wait_max_turns <= N - 1
  *    (B2) and io_wait_max_handoffs within B1's formula;
  *  - every thread finishes its work (nobody starves).
- * Under the old design (a LIFO of resumers) the pool case waited thousands
- * of check points. */
+ * Checked to fail: with the old push-front "resume" (every yielder that
+ * hands to an I/O waiter mid-slice queued at the head of the CPU queue,
+ * making it LIFO), every case here fails B2 (a CPU waiter saw 22-23 turns
+ * with 12 threads, bound 11). */
 #include "helpers.h"
 
 #include <stdlib.h>
@@ -94,6 +96,15 @@ static void bound_thread(void *arg, int idx) {
         return;
       }
       enter(c);
+      if (i % 4 == 0) {
+        /* now and then, hold the lock until others queue (at most 2 ms):
+         * the pattern needs contention even where the OS runs the threads
+         * one after another */
+        int64_t end = t_now_ns() + 2 * MS;
+        while (__atomic_load_n(&c->g.waiters_, __ATOMIC_SEQ_CST) < 2 &&
+               t_now_ns() < end)
+          t_yield();
+      }
       int burst = (int)((i * 7 + idx * 3) % (3 * c->S));
       for (int k = 0; k < burst; k++) {
         spin_work(200);
