@@ -222,6 +222,22 @@ static int sp_gil_fault_(void) {
   return 0;
 }
 
+/* Test seam: called by every release slow path right after the store that
+ * makes the lock available to another thread (still under mu_), so a test
+ * can stretch the moment in which a buggy release would touch the object
+ * after its next owner has destroyed and freed it. */
+static void (*sp_gil_release_hook_)(void);
+
+void sp_gil_set_release_hook_(void (*hook)(void)) {
+  __atomic_store_n(&sp_gil_release_hook_, hook, __ATOMIC_SEQ_CST);
+}
+
+static void sp_gil_after_free_(void) {
+  void (*h)(void) = __atomic_load_n(&sp_gil_release_hook_, __ATOMIC_RELAXED);
+  if (SP_UNLIKELY_(h != NULL))
+    h();
+}
+
 static int sp_gil_cond_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
   if (SP_UNLIKELY_(sp_gil_fault_()))
     return SP_ESYS;
@@ -708,6 +724,7 @@ SP_SLOW_ static int sp_prio_release_slow_(sp_gil_t *g) {
     g->nudged_ = 0;
     sp_store_release_(&g->state_, 0);
   }
+  sp_gil_after_free_();
   sp_mutex_unlock_(&g->mu_);
   return SP_OK;
 }
@@ -840,6 +857,7 @@ SP_SLOW_ static int sp_legacy_lock_slow_(sp_gil_t *g, uintptr_t self,
 SP_SLOW_ static void sp_legacy_unlock_slow_(sp_gil_t *g) {
   sp_mutex_lock_(&g->mu_);
   sp_store_release_(&g->state_, 0);
+  sp_gil_after_free_();
   if (sp_load_relaxed_(&g->waiters_) != 0)
     sp_cond_backend_signal_(&g->cv_);
   sp_mutex_unlock_(&g->mu_);
@@ -969,6 +987,7 @@ SP_OUTLINE_ static int sp_fair_drop_(sp_gil_t *g, uintptr_t self) {
   sp_store_relaxed_(&g->owner_, (uintptr_t)0);
   sp_store_relaxed_(&g->locked_, 0);
   sp_cond_backend_signal_(&g->cv_);
+  sp_gil_after_free_();
   int wait = sp_load_relaxed_(&g->drop_request_) &&
              sp_load_relaxed_(&g->fair_waiters_) != 0;
   if (wait) /* still a user: sp_gil_destroy says SP_EPERM */

@@ -27,4 +27,10 @@ int sp_gil_io_head_state_(struct sp_gil *g);
  * the library-wide fault seam replaces it. */
 void sp_gil_set_wait_fail_after_(int n);
 
+/* Call hook() (NULL: none, the default) in every release slow path of the
+ * interpreter lock, right after the store that makes the lock available to
+ * another thread: a test sleeps there to stretch the window in which a
+ * release that touches the object afterwards would touch freed memory. */
+void sp_gil_set_release_hook_(void (*hook)(void));
+
 #endif

@@ -912,14 +912,20 @@ static void test_priority_yield_esys(void **state) {
 
 /* ---- release-touch regression ------------------------------------------- */
 
-/* A worker holds the lock; the owner queues for it; the worker releases
- * (the slow path, with a waiter); the owner acquires, destroys, poisons and
- * frees it at once. Under ASan, any touch by the release after the owner
- * could have freed the lock is a use-after-free report; under TSan a race. */
+/* A worker holds the lock; the owner queues for it (or spins on a try
+ * after a timed-out acquire); the worker releases (the slow path, with a
+ * waiter); the owner acquires, destroys, poisons and frees it at once. The
+ * release hook (src/test_hooks.h) sleeps right after the release has made
+ * the lock available, so the owner has time to free it: under ASan any
+ * later touch by the release is a use-after-free report, under TSan a race.
+ * Checked to fail: the previous FAIR drop (it read drop_request_ and
+ * counted itself in waiters_ after unlocking mu_) gives a heap-use-after-
+ * free in sp_fair_drop_ under ASan here. */
 struct touch_ctx {
   sp_gil_t *volatile g;
-  int phase; /* 1: worker, acquire; 2: worker holds; 3: owner queued;
-                4: worker released; 0: quit */
+  int phase;    /* 1: worker, acquire; 2: worker holds; 3: owner queued;
+                   4: worker released; 0: quit */
+  int spinning; /* this iteration: the owner spins on try-acquire */
   int errors;
 };
 
@@ -937,9 +943,12 @@ static void *touch_worker(void *p) {
     t_store(&c->phase, 2);
     while (t_load(&c->phase) != 3)
       t_yield();
-    /* the owner is inside acquire; make sure it is queued or about to */
+    /* the owner is inside acquire (queued, or about to be), or spins on
+     * try-acquire after a timed-out acquire left the state word at "held,
+     * waited on", so that this release takes its slow path while the
+     * owner can take the lock by the fast path at any instant */
     int64_t end = t_now_ns() + 5 * MS;
-    while (t_loadu(&g->waiters_) == 0 && t_now_ns() < end)
+    while (!c->spinning && t_loadu(&g->waiters_) == 0 && t_now_ns() < end)
       t_yield();
     if (sp_gil_release(g) != SP_OK) /* the call under test */
       t_inc(&c->errors);
@@ -947,24 +956,40 @@ static void *touch_worker(void *p) {
   }
 }
 
+static void touch_pause(void) {
+  t_sleep_ns(20000); /* the owner destroys and frees meanwhile, if it can */
+}
+
 static void test_release_touch(void **state) {
   (void)state;
+  sp_gil_set_release_hook_(touch_pause);
   for (size_t p = 0; p < 3; p++) {
     struct touch_ctx c;
     memset(&c, 0, sizeof c);
     t_thread w = t_start(touch_worker, &c);
-    long n = t_iters(2000), i;
+    long n = t_iters(1000), i;
     int64_t deadline = t_stress_deadline();
     for (i = 0; i < n && t_now_ns() < deadline; i++) {
       sp_gil_t *g = malloc(sizeof *g);
       assert_non_null(g);
       init_gil(g, policies[p]);
       c.g = g;
+      c.spinning = (int)(i % 2);
       t_store(&c.phase, 1);
       while (t_load(&c.phase) != 2)
         t_yield();
-      t_store(&c.phase, 3);
-      assert_rc(SP_OK, sp_gil_acquire(g));
+      if (c.spinning) {
+        /* a timed-out acquire: LEGACY leaves its state word at 2 */
+        assert_rc(SP_TIMEDOUT, sp_gil_acquire_ex(g, SP_GIL_IO, 1000));
+        t_store(&c.phase, 3);
+        int rc0;
+        while ((rc0 = sp_gil_acquire_ex(g, SP_GIL_IO, 0)) == SP_BUSY)
+          ;
+        assert_rc(SP_OK, rc0);
+      } else {
+        t_store(&c.phase, 3);
+        assert_rc(SP_OK, sp_gil_acquire(g));
+      }
       assert_rc(SP_OK, sp_gil_release(g));
       /* A FAIR releaser may still wait for its switch: destroy says
        * SP_EPERM until it has returned. */
@@ -983,6 +1008,7 @@ static void test_release_touch(void **state) {
     assert_int_equal(0, t_load(&c.errors));
     print_message("  policy %d: %ld iterations\n", policies[p], i);
   }
+  sp_gil_set_release_hook_(NULL);
 }
 
 int main(void) {
