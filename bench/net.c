@@ -116,12 +116,24 @@ static void net_check_(int rc, const char *what) {
     bench_die(what);
 }
 
+/* A check point of a holder: the period since the last one. */
+void net_period(net_interp *t, int start) {
+  if (t->period_max == NULL)
+    return;
+  int64_t now = bench_now_ns();
+  if (!start && (double)(now - t->since) > *t->period_max)
+    *t->period_max = (double)(now - t->since);
+  t->since = now;
+}
+
 void net_gil_acquire(net_interp *t, int cls) {
   if (t->gil != NULL)
     net_check_(sp_gil_acquire_ex(t->gil, cls, SP_FOREVER), "gil acquire");
+  net_period(t, 1);
 }
 
 void net_gil_release(net_interp *t) {
+  net_period(t, 0);
   if (t->gil != NULL)
     net_check_(sp_gil_release(t->gil), "gil release");
 }
@@ -132,8 +144,10 @@ static void net_tick_(net_interp *t, unsigned units) {
     if (t->units != NULL)
       bench_count(t->units, t->ticks);
     t->ticks = 0;
+    net_period(t, 0);
     if (t->gil != NULL)
       net_check_(sp_gil_yield(t->gil), "gil yield");
+    net_period(t, 1);
   }
 }
 

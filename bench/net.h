@@ -33,10 +33,18 @@ typedef struct net_interp {
   unsigned ticks;
   uint64_t x;
   bench_counter *units; /* if not NULL, counts the units done */
+  int64_t since;        /* with period_max: the last check point (ns) */
+  int64_t pad_;
+  double *period_max; /* if not NULL: the longest time between two check
+                         points (acquire, yield, release) while holding */
 } net_interp;
 
 void net_gil_acquire(net_interp *t, int cls);
 void net_gil_release(net_interp *t);
+/* With period_max: a check point (start 0: measure the period since the
+ * last one) or a new start (1: the thread just got the GIL back, e.g. from
+ * a GIL-aware wait). */
+void net_period(net_interp *t, int start);
 /* Interpret `units` units, yielding at every check interval. */
 void net_work(net_interp *t, unsigned units);
 /* The interpreted fib(n): one unit per call; stops early (returning 0) once

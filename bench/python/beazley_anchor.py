@@ -3,9 +3,8 @@ on the python3 found on the machine, with a threaded Python fib server and a
 perf2 client (tiny requests in a tight loop on one connection), both shipped
 here. Prints CSV rows in the bench format (bench/bench.h):
 
-    beazley,cpython,cpython/perf2_alone,rps|p50_us|p99_us,VALUE
-    beazley,cpython,cpython/perf2_during,rps|p50_us|p99_us,VALUE
-    beazley,cpython,cpython/perf2_kept,ratio,VALUE
+    beazley,cpython,cpython/perf2,alone_rps|during_rps|kept|p50_us|p99_us|
+                                  alone_p50_us|alone_p99_us,VALUE
 
 Usage: beazley_anchor.py [--mode smoke|quick|full]   (the driver)
        beazley_anchor.py server | perf2 PORT SECONDS | long PORT
@@ -135,14 +134,14 @@ def driver(mode):
             res[k].append(x)
         res['kept'].append(d[0] / a[0] if a[0] > 0 else 0)
     m = {k: median(v) for k, v in res.items()}
-    row = 'beazley,cpython,cpython/%s,%s,%.6g'
-    print(row % ('perf2_alone', 'rps', m['a']))
-    print(row % ('perf2_alone', 'p50_us', m['a50']))
-    print(row % ('perf2_alone', 'p99_us', m['a99']))
-    print(row % ('perf2_during', 'rps', m['d']))
-    print(row % ('perf2_during', 'p50_us', m['d50']))
-    print(row % ('perf2_during', 'p99_us', m['d99']))
-    print(row % ('perf2_kept', 'ratio', m['kept']))
+    row = 'beazley,cpython,cpython/perf2,%s,%.6g'
+    print(row % ('alone_rps', m['a']))
+    print(row % ('during_rps', m['d']))
+    print(row % ('kept', m['kept']))
+    print(row % ('p50_us', m['d50']))
+    print(row % ('p99_us', m['d99']))
+    print(row % ('alone_p50_us', m['a50']))
+    print(row % ('alone_p99_us', m['a99']))
 
 
 def main(argv):

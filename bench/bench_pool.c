@@ -1,4 +1,4 @@
-/* bench_threadpool (issue 10): the seed's PythonPlus thread-pool web server,
+/* bench_pool (issue 10): the seed's PythonPlus thread-pool web server,
  * driven by ApacheBench (`ab`, Debian's apache2-utils).
  *
  * The server: an accept thread pushes each connection on an sp_queue_t; 16
@@ -10,21 +10,26 @@
  * Every thread is an interpreter thread; the no-GIL control runs the same
  * code without the lock. ab runs as a child process on 127.0.0.1.
  *
- * Cases: P/cC_kK_cpuN for P = nogil, legacy, fair, priority, C = ab's
- * concurrency (1, 10), K = keep-alive (0, 1), N = CPU threads (0, 1); the
- * quick mode runs c10_k1_cpu1 only. Metrics:
+ * Cases (docs/benchmarks.md's contract): P/ab_cC[_k][_cpu] for P = nogil,
+ * legacy, fair, priority, C = ab's concurrency (1, 10), _k = keep-alive,
+ * _cpu = one CPU-bound thread; quick runs ab_c10 and ab_c10_cpu, full all
+ * eight. Metrics:
  *   rps                 ab's requests per second
- *   ab_p50_ms, ab_p99_ms, ab_max_ms   ab's percentiles (whole ms)
+ *   lat_p50_ms, lat_p99_ms, lat_max_ms   ab's percentiles (whole ms)
  *   srv_p50_us, srv_p99_us, srv_max_us  measured at the server: request
  *                       read -> reply sent
  *   failed              ab's failed requests (should be 0)
- *   cpu_units_per_s     the CPU thread's progress (N = 1)
+ *   cpu_units_per_s     the CPU thread's progress (_cpu)
  *   gil_wait_max_us     the longest single GIL wait in the run
- *   wait_bound_us       PRIORITY: gil.h's bound B2 for this configuration
- *                       (threads - 1 turns, each at most 2 yield_skip yield
- *                       periods or interval + 100 us, plus a period)
+ *   period_max_us       the longest time a holder went without a check
+ *                       point (a yield or a release): the OS preempting a
+ *                       holder stretches it, and every time bound with it
  *   cpu_wait_max_turns, io_wait_max_handoffs  PRIORITY: B2 and B1 as seen
- * When ab is missing: one row "ab_missing" (scripts/deps.sh installs it). */
+ *                       (turns_bound: threads - 1)
+ * and priority/config gil_wait_bound_us: gil.h's B2 in time for this
+ * configuration, with the nominal yield period P (NET_CHECK_UNITS units):
+ * (threads - 1) turns of min(2 yield_skip P, interval + 100 us) + P each.
+ * When ab is missing: a #skip line (bench/run.sh installs it). */
 #include "net.h"
 
 #include <stdio.h>
@@ -36,7 +41,7 @@ static const char *BE = SP_BACKEND_NAME;
 #ifdef _WIN32
 int main(void) {
   (void)BE;
-  fprintf(stderr, "bench_threadpool: POSIX sockets only, skipped\n");
+  fprintf(stderr, "bench_pool: POSIX sockets only, skipped\n");
   return 0;
 }
 #else
@@ -63,6 +68,7 @@ typedef struct tp_server {
   double *lat[TP_WORKERS]; /* per worker: request latencies (ns) */
   size_t nlat[TP_WORKERS];
   int widx[TP_WORKERS];
+  double period_max[TP_WORKERS + 2]; /* per thread: the longest period */
 } tp_server;
 
 static tp_server S;
@@ -82,12 +88,15 @@ static int tp_get(net_interp *t, void **item) {
 
 static void *tp_worker(void *p) {
   int idx = *(int *)p;
-  net_interp t = {S.g, 0, (uint64_t)idx + 5, NULL};
+  net_interp t = {
+      .gil = S.g, .x = (uint64_t)idx + 5, .period_max = &S.period_max[idx]};
   char buf[2048];
   net_gil_acquire(&t, SP_GIL_CPU); /* thread start */
   while (!bench_load(&S.stop)) {
     void *item;
-    int rc = tp_get(&t, &item);
+    net_period(&t, 0);
+    int rc = tp_get(&t, &item); /* releases the GIL while it waits */
+    net_period(&t, 1);
     if (rc == SP_TIMEDOUT || rc == SP_BUSY)
       continue;
     if (rc != SP_OK)
@@ -121,7 +130,8 @@ static void *tp_worker(void *p) {
 
 static void *tp_acceptor(void *p) {
   (void)p;
-  net_interp t = {S.g, 0, 1, NULL};
+  net_interp t = {
+      .gil = S.g, .x = 1, .period_max = &S.period_max[TP_WORKERS + 1]};
   net_gil_acquire(&t, SP_GIL_CPU);
   while (!bench_load(&S.stop)) {
     net_gil_release(&t);
@@ -144,7 +154,10 @@ static void *tp_acceptor(void *p) {
 
 static void *tp_cpu(void *p) {
   (void)p;
-  net_interp t = {S.g, 0, 9, &S.cpu_units};
+  net_interp t = {.gil = S.g,
+                  .x = 9,
+                  .units = &S.cpu_units,
+                  .period_max = &S.period_max[TP_WORKERS]};
   net_gil_acquire(&t, SP_GIL_CPU);
   while (!bench_load(&S.stop))
     net_work(&t, NET_CHECK_UNITS);
@@ -152,7 +165,29 @@ static void *tp_cpu(void *p) {
   return NULL;
 }
 
+/* gil.h's B2 in time for PRIORITY's defaults and `threads` threads, with
+ * the nominal yield period (us). */
+static double tp_bound_us(int threads) {
+  sp_gil_config cfg;
+  sp_gil_config_default(&cfg, SP_GIL_PRIORITY);
+  double period = NET_CHECK_UNITS * tp_unit_ns; /* ns */
+  double turn = 2.0 * cfg.yield_skip * period;
+  double cap = (double)cfg.interval_ns + 100000;
+  if (turn > cap)
+    turn = cap;
+  return (threads - 1) * (turn + period) / 1e3;
+}
+
+static double tp_period_max_ns(void) {
+  double m = 0;
+  for (int i = 0; i < TP_WORKERS + 2; i++)
+    if (S.period_max[i] > m)
+      m = S.period_max[i];
+  return m;
+}
+
 static void tp_start(int policy, int ncpu) {
+  memset(S.period_max, 0, sizeof S.period_max);
   for (int i = 0; i < TP_WORKERS; i++)
     S.nlat[i] = 0;
   S.stop = 0;
@@ -259,7 +294,7 @@ static int ab_run(const char *ab, int conc, int ka, int seconds, int n,
   int st = 0;
   waitpid(pid, &st, 0);
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    fprintf(stderr, "bench_threadpool: ab failed:\n%s\n", text);
+    fprintf(stderr, "bench_pool: ab failed:\n%s\n", text);
     return -1;
   }
   r->rps = ab_field(text, "Requests per second:");
@@ -275,7 +310,8 @@ static void tp_case(const char *ab, int policy, int conc, int ka, int ncpu,
                     int seconds, int nreq) {
   char c[64];
   const char *pn = net_policy_name(policy);
-  snprintf(c, sizeof c, "%s/c%d_k%d_cpu%d", pn, conc, ka, ncpu);
+  snprintf(c, sizeof c, "%s/ab_c%d%s%s", pn, conc, ka ? "_k" : "",
+           ncpu ? "_cpu" : "");
   if (!bench_want(c))
     return;
   tp_start(policy, ncpu);
@@ -304,9 +340,9 @@ static void tp_case(const char *ab, int policy, int conc, int ka, int ncpu,
     for (size_t k = 0; k < S.nlat[i] && n < sizeof all / sizeof all[0]; k++)
       all[n++] = S.lat[i][k];
   bench_emit(BE, c, "rps", r.rps);
-  bench_emit(BE, c, "ab_p50_ms", r.p50);
-  bench_emit(BE, c, "ab_p99_ms", r.p99);
-  bench_emit(BE, c, "ab_max_ms", r.max);
+  bench_emit(BE, c, "lat_p50_ms", r.p50);
+  bench_emit(BE, c, "lat_p99_ms", r.p99);
+  bench_emit(BE, c, "lat_max_ms", r.max);
   bench_emit(BE, c, "failed", r.failed);
   if (n > 0) {
     bench_emit(BE, c, "srv_p50_us", bench_median(all, n) / 1e3);
@@ -319,34 +355,29 @@ static void tp_case(const char *ab, int policy, int conc, int ka, int ncpu,
   if (S.g == NULL)
     return;
   bench_emit(BE, c, "gil_wait_max_us", (double)st.wait_max_ns / 1e3);
+  bench_emit(BE, c, "period_max_us", tp_period_max_ns() / 1e3);
   if (policy == SP_GIL_PRIORITY) {
-    sp_gil_config cfg;
-    sp_gil_config_default(&cfg, SP_GIL_PRIORITY);
-    double period = NET_CHECK_UNITS * tp_unit_ns; /* ns */
-    double turn = 2.0 * cfg.yield_skip * period;
-    double cap = (double)cfg.interval_ns + 100000;
-    if (turn > cap)
-      turn = cap;
     int threads = TP_WORKERS + 1 + ncpu + 1; /* + the stats resetter */
-    bench_emit(BE, c, "wait_bound_us", (threads - 1) * (turn + period) / 1e3);
     bench_emit(BE, c, "cpu_wait_max_turns", (double)st.cpu_wait_max_turns);
     bench_emit(BE, c, "turns_bound", threads - 1);
     bench_emit(BE, c, "io_wait_max_handoffs", (double)st.io_wait_max_handoffs);
+    if (ncpu) /* the configuration with the most threads */
+      bench_emit(BE, "priority/config", "gil_wait_bound_us",
+                 tp_bound_us(threads));
   }
 }
 
 int main(int argc, char **argv) {
   static const int64_t times_ms[3] = {200, 1000, 1000};
-  int rc = bench_init(argc, argv, "threadpool", BE, times_ms);
+  int rc = bench_init(argc, argv, "pool", BE, times_ms);
   if (rc != 0)
     return rc == 1 ? 0 : 2;
   if (bench_o.list_ratios)
     return 0;
   char ab[256];
   if (ab_path(ab, sizeof ab) != 0) {
-    fprintf(stderr, "bench_threadpool: ab not found (apache2-utils): "
-                    "skipped\n");
-    bench_emit(BE, "ab_missing", "flag", 1);
+    fprintf(stderr, "bench_pool: ab not found (apache2-utils): skipped\n");
+    printf("#skip,pool,%s,*,ab (apache2-utils) not installed\n", BE);
     return 0;
   }
   uint64_t x = 1;
@@ -367,11 +398,11 @@ int main(int argc, char **argv) {
   int seconds = (int)(bench_o.time_ns / 1000000000);
   if (seconds < 1)
     seconds = 1;
-  int nreq = bench_level() == 0 ? 300 : bench_level() == 1 ? 2000 : 20000;
-  static const int confs[8][3] = {{10, 1, 1}, {10, 1, 0}, {10, 0, 1},
-                                  {10, 0, 0}, {1, 1, 1},  {1, 1, 0},
-                                  {1, 0, 1},  {1, 0, 0}};
-  int nconf = bench_level() == 2 ? 8 : 1;
+  int nreq = bench_level() == 0 ? 300 : bench_level() == 1 ? 1000 : 20000;
+  static const int confs[8][3] = {{10, 0, 0}, {10, 0, 1}, {10, 1, 0},
+                                  {10, 1, 1}, {1, 0, 0},  {1, 0, 1},
+                                  {1, 1, 0},  {1, 1, 1}};
+  int nconf = bench_level() == 2 ? 8 : 2;
   for (int k = 0; k < nconf; k++)
     for (int p = 0; p < NPOL; p++)
       tp_case(ab, POLICIES[p], confs[k][0], confs[k][1], confs[k][2], seconds,
