@@ -47,10 +47,13 @@
  *   SP_GIL_WAKE_MAX_NS_ and yield_skip_ more yields).
  *   Waiting (sp_gil_await_): a waiter's own state word (RUN, PARKED,
  *   NUDGED, OWNER) says whether it sleeps, so a hand-off posts only a
- *   sleeping waiter. Its semaphore is created only when it is about to
- *   sleep (never before it has queued: on Win32 that costs ~50 us).
- *   A waiter whose deadline passes, or whose semaphore cannot be created,
- *   leaves its queue under mu_ (sp_gil_leave_) unless it is OWNER already.
+ *   sleeping waiter. A turn owner in the resume place keeps its CPU (pure
+ *   spin) only while the I/O thread it handed to has announced that it
+ *   runs (running_seq_), and yields it otherwise (SP_GIL_ACK_NS_). Its
+ * semaphore is created only when it is about to sleep (never before it has
+ * queued: on Win32 that costs ~50 us). A waiter whose deadline passes, or whose
+ * semaphore cannot be created, leaves its queue under mu_ (sp_gil_leave_)
+ * unless it is OWNER already.
  *
  * Invariants (I1-I4 hold whenever mu_ is free):
  *  I1. A queue or the resume place is non-empty => state_ == 2. Only the
@@ -163,15 +166,37 @@
 /* How a PRIORITY waiter that is running waits for the hand-off before it
  * sleeps on its semaphore (an I/O waiter when it queues, an interrupted turn
  * owner, a CPU waiter after a wake-up call): up to SP_GIL_SPIN_NS_ of looks
- * separated by sp_cpu_relax_(), which yields the CPU, then sleep. No pure
- * spin (a pause instruction per look): bench_handoff measured on the shared
- * 2-vCPU VM that the holder and the waiter often share a CPU's run queue,
- * and a waiter spinning without yielding then delays the hand-off by its
- * whole spin (give_us ~ the spin length, 20 us for a 20 us spin, even when
- * the other thread looked "running"); yielding between looks gives ~2-4 us
- * per hand-off cycle when a CPU is free. A waiter never keeps a runnable
- * thread off a CPU. */
+ * separated by sp_cpu_relax_(), which yields the CPU, then sleep. No blind
+ * pure spin (a pause instruction per look): bench_handoff measured on the
+ * shared 2-vCPU VM that the holder and the waiter often share a CPU's run
+ * queue, and a waiter spinning without yielding then delays the hand-off by
+ * its whole spin (give_us ~ the spin length, 20 us for a 20 us spin, even
+ * when the other thread's state said "spinning"); yielding between looks
+ * gives ~2-4 us per hand-off cycle when a CPU is free. */
 #define SP_GIL_SPIN_NS_ ((int64_t)50 * 1000)
+/* The exception: a turn owner that handed the lock to an I/O waiter (it
+ * waits in the resume place and expects the lock back within microseconds)
+ * spins without yielding while it can see that the I/O thread runs: the
+ * new owner announces it runs (running_seq_) as soon as it has the lock.
+ * If no announcement comes within SP_GIL_ACK_NS_, the I/O thread is not on
+ * a CPU (most likely waiting for this very CPU), so the owner yields the CPU
+ * between looks as usual; if it comes, the owner keeps its CPU for up to
+ * SP_GIL_BUSY_NS_ instead of giving it away (on a loaded machine a CPU
+ * given away comes back only after other processes' time slices, while the
+ * lock, back already, sits idle). */
+#ifndef SP_GIL_ACK_NS_
+#define SP_GIL_ACK_NS_ ((int64_t)1500)
+#endif
+#define SP_GIL_BUSY_NS_ ((int64_t)30 * 1000)
+
+/* One look's pause in a spin that keeps the CPU. */
+static inline void sp_gil_pause_(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
 /* How long a holder whose switch to a CPU waiter is due keeps the lock
  * while that waiter, woken up in advance, gets back onto a CPU. */
 #define SP_GIL_WAKE_MAX_NS_ ((int64_t)100 * 1000)
@@ -193,10 +218,12 @@ struct sp_gil_waiter_ {
   uintptr_t tid;
   int state;
   int where;
-  int kind;      /* set by the hand-off: SP_GK_* */
-  int sema_ok;   /* the semaphore exists */
-  uint64_t seq0; /* handoff_seq_ or turn_seq_ when it queued */
-  uint64_t seen; /* set by the hand-off: hand-offs or turns since then */
+  int kind;          /* set by the hand-off: SP_GK_* */
+  int sema_ok;       /* the semaphore exists */
+  uint64_t seq0;     /* handoff_seq_ or turn_seq_ when it queued */
+  uint64_t seen;     /* set by the hand-off: hand-offs or turns since then */
+  unsigned give_seq; /* set by the hand-off to it: what it announces in
+                        running_seq_ once it runs */
   sp_sema_t_ sema;
 };
 
@@ -553,6 +580,7 @@ static void sp_prio_give_(sp_gil_t *g, struct sp_gil_waiter_ *w, int kind) {
   }
   g->turn_io_ = kind == SP_GK_IO_;
   g->handoff_seq_++;
+  w->give_seq = (unsigned)g->handoff_seq_;
   sp_store_relaxed_(&g->owner_, w->tid);
   sp_store_relaxed_(&g->state_, (g->io_head_ != NULL || g->cpu_head_ != NULL ||
                                  g->resume_ != NULL)
@@ -603,7 +631,23 @@ SP_SLOW_ static int sp_gil_leave_(sp_gil_t *g, struct sp_gil_waiter_ *w,
  * spin again, then sleep again. SP_TIMEDOUT once `deadline` passed, SP_ESYS
  * if it cannot sleep: it has then left its queue. */
 static int sp_gil_await_(sp_gil_t *g, struct sp_gil_waiter_ *w, int spin,
-                         int64_t deadline) {
+                         int64_t deadline, unsigned seq) {
+  if (spin == 2 && SP_GIL_ACK_NS_ > 0) {
+    /* the resume place: keep the CPU while the I/O thread visibly runs
+     * (it announces `seq`) */
+    int64_t t = sp_now_ns_(), ack_end = t + SP_GIL_ACK_NS_, end = ack_end;
+    int acked = 0;
+    for (unsigned i = 1; sp_load_acquire_(&w->state) != SP_GW_OWNER_; i++) {
+      sp_gil_pause_();
+      if (!acked && sp_load_relaxed_(&g->running_seq_) == seq) {
+        acked = 1;
+        end = t + SP_GIL_BUSY_NS_;
+      }
+      if (i % 32 == 0 && sp_now_ns_() >= end)
+        break;
+    }
+    spin = 1;
+  }
   for (;;) {
     if (spin) {
       int64_t end = sp_now_ns_() + SP_GIL_SPIN_NS_;
@@ -689,7 +733,9 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
   sp_mutex_unlock_(&g->mu_);
   int rc = SP_OK;
   if (queued) {
-    rc = sp_gil_await_(g, &w, cls == SP_GIL_IO, deadline);
+    rc = sp_gil_await_(g, &w, cls == SP_GIL_IO, deadline, 0);
+    if (rc == SP_OK) /* "I run": the yielder may keep its CPU */
+      sp_store_relaxed_(&g->running_seq_, w.give_seq);
   } else {
     sp_store_relaxed_(&g->owner_, self);
     g->turn_io_ = 0;
@@ -781,6 +827,7 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
   struct sp_gil_waiter_ *next = sp_prio_pick_(g, due, &kind);
   int64_t t0 = 0;
   int resume = 0;
+  unsigned expect = 0;
   if (next != NULL) {
     SP_HOLDER_INC_(&g->yields_released_);
     w.tid = self;
@@ -788,12 +835,20 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
     t0 = sp_now_ns_();
     resume = kind == SP_GK_IO_ && mine && !due && g->resume_ == NULL;
     sp_prio_queue_cpu_(g, &w, resume);
+    /* the seq the next owner will announce (give sets it; after give its
+     * node may be gone) */
+    expect = (unsigned)(g->handoff_seq_ + 1);
     sp_prio_give_(g, next, kind);
+    if (resume) /* expects the lock back soon: see SP_GIL_ACK_NS_ */
+      resume = 2;
   }
   sp_mutex_unlock_(&g->mu_);
   int rc = SP_OK;
-  if (next != NULL) /* spins if the I/O thread is likely to give it back */
-    rc = sp_gil_await_(g, &w, resume, SP_NEVER_);
+  if (next != NULL) { /* spins if the I/O thread is likely to give it back */
+    rc = sp_gil_await_(g, &w, resume, SP_NEVER_, expect);
+    if (rc == SP_OK)
+      sp_store_relaxed_(&g->running_seq_, w.give_seq);
+  }
   if (w.sema_ok)
     sp_sema_destroy_(&w.sema);
   if (next != NULL && rc == SP_OK)

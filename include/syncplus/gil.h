@@ -226,6 +226,8 @@ typedef struct sp_gil {
   int nudged_;             /* PRIORITY: successor woken in advance */
   int turn_io_;            /* PRIORITY: the holder got the lock by an I/O
                               hand-off (holder only) */
+  unsigned running_seq_;   /* PRIORITY: the last owner by hand-off runs
+                              (atomic) */
   /* Statistics: written by the holder, read by sp_gil_stats (atomic). */
   uint64_t acquisitions_;
   uint64_t handoffs_io_;
