@@ -113,6 +113,19 @@ if [ "${SYNCPLUS_SKIP_WINDOWS:-0}" != 1 ] && [ -x scripts/test-windows.sh ]; the
   fi
 fi
 
+# --- stage 6: model checking of the hard algorithms with spin (models/,
+# issue 11; scripts/model-check.sh installs spin if missing). Skip with
+# SYNCPLUS_SKIP_MODELS=1. Self-contained block, owned by the "models" helper.
+if [ "${SYNCPLUS_SKIP_MODELS:-0}" != 1 ]; then
+  echo "== stage 6: model checking (spin, scripts/model-check.sh)"
+  if bash scripts/model-check.sh; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); stages_failed="$stages_failed models"
+  fi
+fi
+# --- end of model checking ---
+
 echo "== done in $(( $(date +%s) - t_start )) s"
 [ -z "$stages_failed" ] || echo "failed stages:$stages_failed"
 echo "suite: $passed passed, $failed failed"
