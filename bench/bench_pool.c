@@ -304,6 +304,8 @@ static int ab_run(const char *ab, int conc, int ka, int seconds, int n,
     return -1;
   }
   r->rps = ab_field(text, "Requests per second:");
+  if (r->rps < 0)
+    fprintf(stderr, "bench_pool: no rate in ab's output:\n%s\n", text);
   r->failed = ab_field(text, "Failed requests:");
   r->complete = ab_field(text, "Complete requests:");
   r->p50 = ab_field(text, "  50%");
