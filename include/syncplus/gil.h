@@ -72,9 +72,14 @@
  *    B3. While a CPU thread waits, at most L hand-offs in a row go to I/O
  *         waiters.
  *  - Waiting: an I/O waiter, and an interrupted turn owner, spin for the
- *    hand-off for up to 50 us before they sleep (yielding the CPU between
- *    looks); others sleep at once. A waiter creates no OS object before it
- *    queues.
+ *    hand-off for up to 50 us before they sleep, yielding the CPU between
+ *    looks (the turn owner keeps its CPU for up to 30 us instead while the
+ *    I/O thread it handed to visibly runs on another CPU); others sleep at
+ *    once. A waiter creates no OS object before it queues, and none at all
+ *    unless it sleeps.
+ *  - Time: the bounds above are in events. In time, each turn or check
+ *    point is as long as the holders make it: a holder preempted by the OS
+ *    between two check points stretches P, and every bound with it.
  *  - Cost: an uncontended acquire is one CAS, an uncontended release one
  *    CAS, a yield with nobody waiting a relaxed load and a branch (after
  *    the owner check and a statistics counter).
