@@ -402,12 +402,13 @@ int sp_gil_destroy(sp_gil_t *g) {
   int busy = sp_load_relaxed_(&g->owner_) != 0 ||
              sp_load_relaxed_(&g->state_) != 0 ||
              sp_load_relaxed_(&g->locked_) != 0 ||
-             sp_load_relaxed_(&g->waiters_) != 0 || g->io_head_ != NULL ||
+             sp_load_acquire_(&g->waiters_) != 0 || g->io_head_ != NULL ||
              g->cpu_head_ != NULL || g->resume_ != NULL;
   sp_mutex_unlock_(&g->mu_);
   if (busy)
     return SP_EPERM;
-  /* switch_mu_ too: a FAIR dropper leaves it before its last touch. */
+  /* switch_mu_ too: a FAIR dropper leaves it before its last touch (the
+   * release decrement of waiters_, which the acquire load above saw). */
   sp_mutex_lock_(&g->switch_mu_);
   sp_mutex_unlock_(&g->switch_mu_);
   g->magic_ = SP_MAGIC_GIL_DEAD_;
@@ -747,7 +748,7 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
     if (queued)
       sp_prio_got_(g, &w, t0);
   }
-  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
   return rc;
 }
 
@@ -819,7 +820,7 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
   sp_mutex_lock_(&g->mu_);
   if (due && g->io_head_ == NULL && sp_prio_wake_successor_(g, now)) {
     sp_mutex_unlock_(&g->mu_);
-    __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
     return SP_OK;
   }
   int kind;
@@ -855,7 +856,7 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
     sp_prio_got_(g, &w, t0);
   if (switched != NULL)
     *switched = next != NULL;
-  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
   return rc;
 }
 
@@ -1013,7 +1014,7 @@ SP_OUTLINE_ static int sp_fair_take_(sp_gil_t *g, uintptr_t self,
       sp_cond_backend_broadcast_(&g->switch_cv_);
       sp_mutex_unlock_(&g->switch_mu_);
     }
-    __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
     return rc;
   }
   sp_mutex_lock_(&g->switch_mu_);
@@ -1029,7 +1030,7 @@ SP_OUTLINE_ static int sp_fair_take_(sp_gil_t *g, uintptr_t self,
   if (sp_load_relaxed_(&g->drop_request_))
     sp_store_relaxed_(&g->drop_request_, 0);
   sp_mutex_unlock_(&g->mu_);
-  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
   *waited_ns = waited ? sp_now_ns_() - t0 : -1;
   return SP_OK;
 }
@@ -1063,7 +1064,7 @@ SP_OUTLINE_ static int sp_fair_drop_(sp_gil_t *g, uintptr_t self) {
     }
   }
   sp_mutex_unlock_(&g->switch_mu_);
-  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELAXED); /* last touch */
+  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE); /* last touch */
   return rc;
 }
 
@@ -1076,7 +1077,7 @@ SP_SLOW_ static int sp_fair_yield_slow_(sp_gil_t *g, uintptr_t self,
   int64_t t0 = sp_now_ns_();
   (void)sp_fair_drop_(g, self); /* a failed switch wait: compete anyway */
   int rc = sp_fair_take_(g, self, SP_NEVER_, 0, 0, &sw, &ns);
-  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
   if (rc == SP_OK && sw)
     sp_gil_count_wait_(g, &g->handoffs_cpu_, sp_now_ns_() - t0);
   if (switched != NULL)
