@@ -22,11 +22,11 @@
 
 enum { CHECK_INTERVAL = 100, IO_CALLS = 40 };
 
-static sp_gil_t gil;   /* the interpreter lock */
-static sp_queue_t q;   /* I/O thread -> consumer */
-static int stop;       /* set by the I/O thread when it is done (atomic) */
-static int failures;   /* calls that did not return SP_OK (atomic) */
-static long consumed;  /* items the consumer got (under the GIL) */
+static sp_gil_t gil;  /* the interpreter lock */
+static sp_queue_t q;  /* I/O thread -> consumer */
+static int stop;      /* set by the I/O thread when it is done (atomic) */
+static int failures;  /* calls that did not return SP_OK (atomic) */
+static long consumed; /* items the consumer got (under the GIL) */
 
 static void check(int rc) {
   if (rc != SP_OK) {
@@ -53,8 +53,8 @@ static void *cpu_thread(void *arg) {
   int64_t end = now_ns() + SP_NS_PER_S;
   check(sp_gil_acquire_ex(&gil, SP_GIL_CPU, SP_FOREVER)); /* thread start */
   for (unsigned long pc = 1;; pc++) {
-    acc += pc * 2654435761u;                       /* one "instruction" */
-    if (pc % CHECK_INTERVAL == 0) {                /* check point */
+    acc += pc * 2654435761u;        /* one "instruction" */
+    if (pc % CHECK_INTERVAL == 0) { /* check point */
       if (__atomic_load_n(&stop, __ATOMIC_RELAXED) || now_ns() > end)
         break;
       int switched;
@@ -62,7 +62,7 @@ static void *cpu_thread(void *arg) {
       *switches += (unsigned long)switched;
     }
   }
-  check(sp_gil_release(&gil));                     /* thread end */
+  check(sp_gil_release(&gil)); /* thread end */
   return (void *)(uintptr_t)(acc & 1);
 }
 
@@ -74,10 +74,10 @@ static void *io_thread(void *arg) {
   for (intptr_t i = 1; i <= IO_CALLS; i++) {
     for (volatile int k = 0; k < 1000; k++) {
     }
-    check(sp_gil_release(&gil));                   /* around the call */
+    check(sp_gil_release(&gil)); /* around the call */
     blocking_call();
     int64_t t0 = now_ns();
-    check(sp_gil_acquire(&gil));                   /* back from I/O */
+    check(sp_gil_acquire(&gil)); /* back from I/O */
     int64_t waited = now_ns() - t0;
     latency[0] += waited;
     if (waited > latency[1])
@@ -128,8 +128,7 @@ static void run(int policy, const char *name) {
   check(sp_queue_destroy(&q));
   check(sp_gil_destroy(&gil));
   if (consumed != IO_CALLS) {
-    fprintf(stderr, "%s: consumed %ld of %d items\n", name, consumed,
-            IO_CALLS);
+    fprintf(stderr, "%s: consumed %ld of %d items\n", name, consumed, IO_CALLS);
     __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
   }
   printf("%-8s I/O thread back from I/O: avg %8.1f us, max %8.1f us; "
