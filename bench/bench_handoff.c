@@ -30,7 +30,7 @@
 #include <time.h>
 #endif
 
-static const char *BE = SP_BACKEND_NAME;
+#define BE (sp_backend())
 
 enum { HOLD_UNITS = 25, CAP = 1 << 18 };
 

@@ -10,17 +10,22 @@
  * waiters_ counts threads inside a blocking path, for sp_gil_destroy.
  *
  * Lifetime rule (docs/primitives.md): once a call has made the lock
- * available to another thread, it touches nothing of the object except
- * under mu_ (or switch_mu_), which sp_gil_destroy also takes, so a thread
- * that gets the lock and destroys it waits until the releaser has let go
- * of mu_; unlocking mu_ itself is the mutex's own release, which obeys the
- * same rule. The fast paths make the lock available with their last
- * instruction.
+ * available to another thread, it touches nothing of the object but a
+ * futex wake on its address (LEGACY), or nothing but mu_ / switch_mu_
+ * (PRIORITY's and FAIR's slow paths make it available under mu_), which
+ * sp_gil_destroy also takes, so a thread that gets the lock and destroys
+ * it waits until the releaser has let go of mu_; unlocking mu_ is the
+ * mutex's own release, which obeys the same rule. A thread's last touch
+ * after it gave up or dropped is a release decrement of waiters_, which
+ * destroy reads with acquire. The fast paths make the lock available with
+ * their last instruction.
  *
  * ---------------------------------------------------------------------
  * PRIORITY: an I/O queue and a CPU queue (FIFO, singly linked, of waiter
  * nodes on the waiters' stacks) plus one "resume" place, all under mu_; a
- * state word for the fast paths; direct hand-off.
+ * state word for the fast paths; direct hand-off; each waiter sleeps on its
+ * own state word (sp_futex_wait_), so a wait creates no OS object and
+ * cannot fail.
  *
  *   state_: 0 free; 1 held, nobody queued; 2 held, and a waiter may be
  *   queued (set under mu_ before a waiter queues).
@@ -60,11 +65,10 @@
  *      fast paths change state_ without mu_, and they only move 0<->1.
  *  I2. A queued waiter returns as the holder only once its state is OWNER,
  *      which a hand-off sets (under mu_, after owner_ is its id) when it
- *      removes it from its queue. Its semaphore is posted once per move out
- *      of PARKED (to NUDGED or OWNER; made under mu_ by the holder; only the
- *      waiter enters PARKED, only before it sleeps), so a leaving waiter
- *      knows whether a post is pending, and no node is touched after its
- *      thread may have returned.
+ *      removes it from its queue. A move out of PARKED (to NUDGED or OWNER,
+ *      under mu_ by the holder; only the waiter enters PARKED, only before
+ *      it sleeps) is followed by a wake on the word, and nothing of the
+ *      node is touched after the exchange to OWNER.
  *  I3. io_waiting_ == length of the I/O queue; cpu_waiting_ == length of
  *      the CPU queue + (resume_ != NULL).
  *  I4. resume_ != NULL only while its occupant owns the current turn: it
@@ -131,11 +135,11 @@
  *  dropper checks both under switch_mu_, so it cannot miss the signal.
  *
  * ---------------------------------------------------------------------
- * LEGACY: Python 2.x. A plain non-fair lock: the state word (0 free, 1
- * held, 2 held and maybe waited on) plus mu_/cv_; waiters exchange state_
- * to 2 under mu_ and wait on cv_. A release CASes 1 -> 0 (fast), or, when
- * the state is 2, stores 0 and signals cv_ under mu_, so it touches
- * nothing after the lock is free but mu_ (see the lifetime rule). Every
+ * LEGACY: Python 2.x. A plain non-fair lock on the state word as a futex
+ * word (0 free, 1 held, 2 held and maybe waited on; src/lock.c's
+ * algorithm): a waiter exchanges it to 2 and sleeps on it while it is 2; a
+ * release exchanges it to 0 and, if it was 2, wakes one sleeper: nothing
+ * but that wake (which reads no memory) follows the exchange. Every
  * yield_skip-th yield (ticks_ is shared by all holders, like _Py_Ticker)
  * releases and re-acquires it; nothing orders the waiters. */
 #include "internal.h"
@@ -216,15 +220,13 @@ enum { SP_GK_IO_ = 0, SP_GK_RESUME_ = 1, SP_GK_TURN_ = 2 };
 struct sp_gil_waiter_ {
   struct sp_gil_waiter_ *next;
   uintptr_t tid;
-  int state;
+  uint32_t state; /* a futex word: the waiter sleeps on it */
   int where;
   int kind;          /* set by the hand-off: SP_GK_* */
-  int sema_ok;       /* the semaphore exists */
   uint64_t seq0;     /* handoff_seq_ or turn_seq_ when it queued */
   uint64_t seen;     /* set by the hand-off: hand-offs or turns since then */
   unsigned give_seq; /* set by the hand-off to it: what it announces in
                         running_seq_ once it runs */
-  sp_sema_t_ sema;
 };
 
 /* ---- test seam: failing waits ------------------------------------------ */
@@ -269,12 +271,6 @@ static int sp_gil_cond_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
   if (SP_UNLIKELY_(sp_gil_fault_()))
     return SP_ESYS;
   return sp_cond_wait_until_(c, m, deadline);
-}
-
-static int sp_gil_sema_init_(sp_sema_t_ *s) {
-  if (SP_UNLIKELY_(sp_gil_fault_()))
-    return SP_ESYS;
-  return sp_sema_init_(s);
 }
 
 /* ---- statistics (called by the holder) ------------------------------- */
@@ -589,9 +585,11 @@ static void sp_prio_give_(sp_gil_t *g, struct sp_gil_waiter_ *w, int kind) {
                                     : 1);
   /* After this exchange a running w may return and free its node: only a
    * sleeping one (PARKED) still needs, and waits for, the post. */
-  if (__atomic_exchange_n(&w->state, SP_GW_OWNER_, __ATOMIC_ACQ_REL) ==
-      SP_GW_PARKED_)
-    sp_sema_v_(&w->sema);
+  /* After this exchange w may return and its node be gone: the wake reads
+   * nothing at the address (platform.h), so it may come after. */
+  if (__atomic_exchange_n(&w->state, (uint32_t)SP_GW_OWNER_,
+                          __ATOMIC_ACQ_REL) == SP_GW_PARKED_)
+    sp_futex_wake_(&w->state, 0);
 }
 
 /* A waiter whose wait ended without the lock (deadline, or a failed
@@ -601,7 +599,7 @@ static void sp_prio_give_(sp_gil_t *g, struct sp_gil_waiter_ *w, int kind) {
 SP_SLOW_ static int sp_gil_leave_(sp_gil_t *g, struct sp_gil_waiter_ *w,
                                   int parked, int rc) {
   sp_mutex_lock_(&g->mu_);
-  int s = sp_load_acquire_(&w->state);
+  int s = (int)sp_load_acquire_(&w->state);
   if (s != SP_GW_OWNER_) {
     if (w->where == SP_GQ_IO_) {
       sp_q_remove_(&g->io_head_, &g->io_tail_, w);
@@ -617,12 +615,10 @@ SP_SLOW_ static int sp_gil_leave_(sp_gil_t *g, struct sp_gil_waiter_ *w,
       int two = 2; /* the holder's release may be fast again */
       SP_CAS_ACQ_REL_(&g->state_, &two, 1);
     }
-    sp_store_relaxed_(&w->state, SP_GW_RUN_);
+    sp_store_relaxed_(&w->state, (uint32_t)SP_GW_RUN_);
   }
   sp_mutex_unlock_(&g->mu_);
-  if (parked && s != SP_GW_PARKED_) /* consume the post of that move */
-    while (sp_sema_p_(&w->sema, SP_NEVER_) != SP_OK)
-      sp_cpu_relax_();
+  (void)parked; /* a futex word keeps no count: nothing to consume */
   return s == SP_GW_OWNER_ ? SP_OK : rc;
 }
 
@@ -664,23 +660,24 @@ static int sp_gil_await_(sp_gil_t *g, struct sp_gil_waiter_ *w, int spin,
       return SP_OK;
     if (deadline != SP_NEVER_ && sp_now_ns_() >= deadline)
       return sp_gil_leave_(g, w, 0, SP_TIMEDOUT);
-    if (!w->sema_ok) {
-      int rc = sp_gil_sema_init_(&w->sema);
-      if (rc != SP_OK)
-        return sp_gil_leave_(g, w, 0, rc);
-      w->sema_ok = 1;
+    uint32_t st = SP_GW_RUN_;
+    if (!__atomic_compare_exchange_n(&w->state, &st, (uint32_t)SP_GW_PARKED_, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return SP_OK; /* st is OWNER: only a holder moves a RUN waiter */
+    for (;;) {      /* sleep on the state word while it says PARKED */
+      int rc = sp_futex_wait_(&w->state, SP_GW_PARKED_, deadline);
+      st = sp_load_acquire_(&w->state);
+      if (st != SP_GW_PARKED_)
+        break;
+      if (rc == SP_TIMEDOUT)
+        return sp_gil_leave_(g, w, 1, SP_TIMEDOUT);
     }
-    int s = SP_GW_RUN_;
-    if (!__atomic_compare_exchange_n(&w->state, &s, SP_GW_PARKED_, 0,
+    if (st == SP_GW_OWNER_)
+      return SP_OK;
+    st = SP_GW_NUDGED_;
+    if (!__atomic_compare_exchange_n(&w->state, &st, (uint32_t)SP_GW_RUN_, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-      return SP_OK; /* s is OWNER: only a holder moves a RUN waiter */
-    int rc = sp_sema_p_(&w->sema, deadline);
-    if (rc != SP_OK)
-      return sp_gil_leave_(g, w, 1, rc);
-    s = SP_GW_NUDGED_;
-    if (!__atomic_compare_exchange_n(&w->state, &s, SP_GW_RUN_, 0,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-      return SP_OK; /* s is OWNER: the post was the hand-off */
+      return SP_OK; /* st is OWNER: handed over meanwhile */
     spin = 1;
   }
 }
@@ -703,7 +700,6 @@ static void sp_prio_got_(sp_gil_t *g, struct sp_gil_waiter_ *w, int64_t t0) {
 SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
                                           int64_t deadline) {
   struct sp_gil_waiter_ w;
-  w.sema_ok = 0;
   __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
   sp_mutex_lock_(&g->mu_);
   int queued = 0;
@@ -717,7 +713,7 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
     if (s == 1 && !SP_CAS_ACQ_REL_(&g->state_, &s, 2))
       continue;
     w.tid = self;
-    w.state = SP_GW_RUN_;
+    w.state = (uint32_t)SP_GW_RUN_;
     if (cls == SP_GIL_IO) {
       w.where = SP_GQ_IO_;
       w.seq0 = g->handoff_seq_;
@@ -741,8 +737,6 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
     sp_store_relaxed_(&g->owner_, self);
     g->turn_io_ = 0;
   }
-  if (w.sema_ok)
-    sp_sema_destroy_(&w.sema);
   if (rc == SP_OK) {
     SP_HOLDER_INC_(&g->acquisitions_);
     if (queued)
@@ -784,15 +778,15 @@ static int sp_prio_wake_successor_(sp_gil_t *g, int64_t now) {
   struct sp_gil_waiter_ *h = g->cpu_head_ != NULL ? g->cpu_head_ : g->resume_;
   if (h == NULL)
     return 0;
-  int s = sp_load_acquire_(&h->state);
+  int s = (int)sp_load_acquire_(&h->state);
   if (!g->nudged_) {
     if (s != SP_GW_PARKED_)
       return 0; /* running: hand over now */
-    sp_store_release_(&h->state, SP_GW_NUDGED_);
+    sp_store_release_(&h->state, (uint32_t)SP_GW_NUDGED_);
     g->nudged_ = 1;
     g->nudge_ns_ = now;
     g->nudge_ticks_ = g->ticks_;
-    sp_sema_v_(&h->sema); /* h cannot leave its queue but under mu_ */
+    sp_futex_wake_(&h->state, 0); /* h cannot leave its queue but under mu_ */
     return 1;
   }
   return s == SP_GW_NUDGED_ && now - g->nudge_ns_ < SP_GIL_WAKE_MAX_NS_ &&
@@ -815,7 +809,6 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
   if (!due && sp_load_acquire_(&g->io_waiting_) == 0)
     return SP_OK; /* nobody is owed the lock yet */
   struct sp_gil_waiter_ w;
-  w.sema_ok = 0;
   __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
   sp_mutex_lock_(&g->mu_);
   if (due && g->io_head_ == NULL && sp_prio_wake_successor_(g, now)) {
@@ -832,7 +825,7 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
   if (next != NULL) {
     SP_HOLDER_INC_(&g->yields_released_);
     w.tid = self;
-    w.state = SP_GW_RUN_;
+    w.state = (uint32_t)SP_GW_RUN_;
     t0 = sp_now_ns_();
     resume = kind == SP_GK_IO_ && mine && !due && g->resume_ == NULL;
     sp_prio_queue_cpu_(g, &w, resume);
@@ -850,8 +843,6 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
     if (rc == SP_OK)
       sp_store_relaxed_(&g->running_seq_, w.give_seq);
   }
-  if (w.sema_ok)
-    sp_sema_destroy_(&w.sema);
   if (next != NULL && rc == SP_OK)
     sp_prio_got_(g, &w, t0);
   if (switched != NULL)
@@ -862,15 +853,16 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
 
 /* ---- LEGACY ----------------------------------------------------------- */
 
-/* The plain lock's slow path. SP_OK as the holder; SP_TIMEDOUT; SP_ESYS
- * (unless `must`: then it retries, yielding the CPU). */
+/* The state word as a futex word (int and uint32_t may alias). */
+#define SP_GIL_WORD_(g) ((uint32_t *)(void *)&(g)->state_)
+
+/* The plain lock's slow path (src/lock.c's algorithm on the futex word):
+ * SP_OK as the holder, or SP_TIMEDOUT. Cannot fail otherwise. */
 SP_SLOW_ static int sp_legacy_lock_slow_(sp_gil_t *g, uintptr_t self,
                                          uint64_t *handoffs, int64_t deadline,
-                                         int must, int *waited) {
+                                         int *waited) {
   __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
-  sp_mutex_lock_(&g->mu_);
   int64_t t0 = 0;
-  int rc = SP_OK;
   *waited = 0;
   while (sp_xchg_acq_rel_(&g->state_, 2) != 0) {
     if (!*waited) {
@@ -878,30 +870,18 @@ SP_SLOW_ static int sp_legacy_lock_slow_(sp_gil_t *g, uintptr_t self,
       t0 = sp_now_ns_();
     }
     if (deadline != SP_NEVER_ && sp_now_ns_() >= deadline) {
-      rc = SP_TIMEDOUT;
-      break;
+      /* a wake-up this waiter may have absorbed (Wine's WaitOnAddress,
+       * platform.h) goes to the next sleeper */
+      sp_futex_wake_(SP_GIL_WORD_(g), 0);
+      __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
+      return SP_TIMEDOUT;
     }
-    rc = sp_gil_cond_wait_(&g->cv_, &g->mu_, deadline);
-    if (rc == SP_ESYS) {
-      if (!must)
-        break;
-      sp_mutex_unlock_(&g->mu_);
-      sp_cpu_relax_();
-      sp_mutex_lock_(&g->mu_);
-    }
-    rc = SP_OK;
+    (void)sp_futex_wait_(SP_GIL_WORD_(g), 2, deadline);
   }
-  /* waiters_ counts every thread between here and the start of this
-   * function, a superset of those waiting on cv_: if it drops to 0, no
-   * waiter is left to be signalled, so the next release may be fast. */
-  if (__atomic_sub_fetch(&g->waiters_, 1, __ATOMIC_RELAXED) == 0) {
-    int two = 2;
-    __atomic_compare_exchange_n(&g->state_, &two, 1, 0, __ATOMIC_RELAXED,
-                                __ATOMIC_RELAXED);
-  }
-  sp_mutex_unlock_(&g->mu_);
-  if (rc != SP_OK)
-    return rc;
+  /* the state word stays 2 ("maybe waited on"): the next release wakes one
+   * sleeper, or none needlessly; resetting it without a lock could lose a
+   * wake-up */
+  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
   sp_store_relaxed_(&g->owner_, self);
   g->switch_number_++;
   if (*waited)
@@ -909,22 +889,15 @@ SP_SLOW_ static int sp_legacy_lock_slow_(sp_gil_t *g, uintptr_t self,
   return SP_OK;
 }
 
-/* Release with waiters: make the lock free and signal under mu_. */
-SP_SLOW_ static void sp_legacy_unlock_slow_(sp_gil_t *g) {
-  sp_mutex_lock_(&g->mu_);
-  sp_store_release_(&g->state_, 0);
-  sp_gil_after_free_();
-  if (sp_load_relaxed_(&g->waiters_) != 0)
-    sp_cond_backend_signal_(&g->cv_);
-  sp_mutex_unlock_(&g->mu_);
-}
-
+/* Release: exchange the word to 0 (the lock is free from here on), then
+ * only a wake on its address if it was 2: nothing of the object is touched
+ * after the exchange (PLAN decision 2). */
 static void sp_legacy_unlock_(sp_gil_t *g) {
   sp_store_relaxed_(&g->owner_, (uintptr_t)0);
-  int one = 1;
-  if (SP_LIKELY_(SP_CAS_RELEASE_(&g->state_, &one, 0)))
-    return;
-  sp_legacy_unlock_slow_(g);
+  if (SP_UNLIKELY_(sp_xchg_acq_rel_(&g->state_, 0) == 2)) {
+    sp_gil_after_free_();
+    sp_futex_wake_(SP_GIL_WORD_(g), 0);
+  }
 }
 
 static int sp_legacy_trylock_(sp_gil_t *g, uintptr_t self) {
@@ -946,8 +919,7 @@ SP_SLOW_ static int sp_legacy_yield_slow_(sp_gil_t *g, uintptr_t self,
   sp_legacy_unlock_(g);
   int rc = SP_OK, waited = 0;
   if (!sp_legacy_trylock_(g, self))
-    rc =
-        sp_legacy_lock_slow_(g, self, &g->handoffs_cpu_, SP_NEVER_, 0, &waited);
+    rc = sp_legacy_lock_slow_(g, self, &g->handoffs_cpu_, SP_NEVER_, &waited);
   if (switched != NULL) /* another thread held it in between */
     *switched = rc == SP_OK && g->switch_number_ != gen + 1;
   return rc;
@@ -1120,8 +1092,7 @@ static int sp_gil_acquire_impl_(sp_gil_t *g, int cls, int64_t deadline,
       if (try_only)
         return SP_BUSY;
       int waited;
-      rc = sp_legacy_lock_slow_(g, self, &g->handoffs_io_, deadline, must,
-                                &waited);
+      rc = sp_legacy_lock_slow_(g, self, &g->handoffs_io_, deadline, &waited);
       if (rc != SP_OK)
         return rc;
     }
@@ -1397,7 +1368,7 @@ int sp_gil_cond_wait(sp_gil_t *g, sp_cond_t *c, sp_mutex_t *m,
 int sp_gil_cpu_head_state_(sp_gil_t *g) {
   sp_mutex_lock_(&g->mu_);
   struct sp_gil_waiter_ *h = g->cpu_head_;
-  int s = h != NULL ? sp_load_acquire_(&h->state) : -1;
+  int s = h != NULL ? (int)sp_load_acquire_(&h->state) : -1;
   sp_mutex_unlock_(&g->mu_);
   return s;
 }
@@ -1405,7 +1376,7 @@ int sp_gil_cpu_head_state_(sp_gil_t *g) {
 int sp_gil_io_head_state_(sp_gil_t *g) {
   sp_mutex_lock_(&g->mu_);
   struct sp_gil_waiter_ *h = g->io_head_;
-  int s = h != NULL ? sp_load_acquire_(&h->state) : -1;
+  int s = h != NULL ? (int)sp_load_acquire_(&h->state) : -1;
   sp_mutex_unlock_(&g->mu_);
   return s;
 }

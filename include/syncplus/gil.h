@@ -18,7 +18,9 @@
  *     sp_gil_release(&g);                             // thread end
  *
  * Every result is checked in real code; SP_ESYS below needs a failing OS
- * (or the test suite's fault seam).
+ * (or the test suite's fault seam), and only FAIR can return it: PRIORITY
+ * and LEGACY wait on futex words (WaitOnAddress on Windows), which create
+ * no OS object and cannot fail.
  *
  * Terms. A thread waiting in an acquire of class SP_GIL_IO (sp_gil_acquire)
  * is an "I/O waiter": it is coming back from a blocking call. A thread
@@ -75,8 +77,7 @@
  *    hand-off for up to 50 us before they sleep, yielding the CPU between
  *    looks (the turn owner keeps its CPU for up to 30 us instead while the
  *    I/O thread it handed to visibly runs on another CPU); others sleep at
- *    once. A waiter creates no OS object before it queues, and none at all
- *    unless it sleeps.
+ *    once. A waiter sleeps on its own state word: no OS object is created.
  *  - Time: the bounds above are in events. In time, each turn or check
  *    point is as long as the holders make it: a holder preempted by the OS
  *    between two check points stretches P, and every bound with it.
@@ -293,8 +294,10 @@ SP_API int sp_gil_destroy(sp_gil_t *g);
 
 /* Block until the calling thread holds *g, as an SP_GIL_IO waiter (the
  * same as sp_gil_acquire_ex(g, SP_GIL_IO, SP_FOREVER)). SP_OK; SP_EPERM if
- * the caller already holds it (it would deadlock); SP_ESYS: the wait failed
- * and the caller does not hold the lock (nothing else changed). */
+ * the caller already holds it (it would deadlock); SP_ESYS (FAIR only: its
+ * condition wait failed): the caller does not hold the lock, and nothing
+ * else changed (its drop request is withdrawn if no other waiter wants
+ * it). */
 SP_API int sp_gil_acquire(sp_gil_t *g);
 
 /* Acquire *g as a waiter of class `cls` (SP_GIL_IO or SP_GIL_CPU), waiting
@@ -319,8 +322,8 @@ SP_API int sp_gil_release(sp_gil_t *g);
 /* A check point of the holder: offer the lock to waiting threads as the
  * policy says. May hand the lock over and return once the caller holds it
  * again. SP_OK: the caller holds it. SP_EPERM if the caller does not hold
- * it. SP_ESYS: the lock was handed over and waiting to get it back failed:
- * the caller does NOT hold it then (acquire it again, or check with
+ * it. SP_ESYS (FAIR only): the lock was dropped and waiting to get it back
+ * failed: the caller does NOT hold it then (acquire it again, or check with
  * sp_gil_held()). */
 SP_API int sp_gil_yield(sp_gil_t *g);
 
@@ -363,9 +366,10 @@ SP_API int sp_gil_after_fork_child(sp_gil_t *g);
  * caller holds g (SP_EPERM otherwise, and op is not called); timeout_ns as
  * for the operation.
  *
- * Taking the GIL back cannot fail with PRIORITY and LEGACY; with FAIR, if
- * its wait fails (SP_ESYS), it tries again, yielding the CPU between
- * attempts, so the operation's result is never lost.
+ * Taking the GIL back cannot fail with PRIORITY and LEGACY (futex waits);
+ * with FAIR, if its condition wait fails (SP_ESYS), it tries again,
+ * yielding the CPU between attempts, so the operation's result is never
+ * lost.
  *
  * Rule for mutexes: never block on an sp_mutex_t while holding the GIL
  * (a thread holding the mutex may be waiting for the GIL): use
