@@ -54,11 +54,12 @@
  *   NUDGED, OWNER) says whether it sleeps, so a hand-off posts only a
  *   sleeping waiter. A turn owner in the resume place keeps its CPU (pure
  *   spin) only while the I/O thread it handed to has announced that it
- *   runs (running_seq_), and yields it otherwise (SP_GIL_ACK_NS_). Its
- * semaphore is created only when it is about to sleep (never before it has
- * queued: on Win32 that costs ~50 us). A waiter whose deadline passes, or whose
- * semaphore cannot be created, leaves its queue under mu_ (sp_gil_leave_)
- * unless it is OWNER already.
+ *   runs (running_seq_), and yields it otherwise (SP_GIL_ACK_NS_). A
+ *   waiter sleeps on its own state word (sp_futex_wait_; the hand-off's
+ *   wake reads nothing at the address, so it may follow the exchange that
+ *   lets the waiter return): no OS object, no failing wait. A waiter whose
+ *   deadline passes leaves its queue under mu_ (sp_gil_leave_) unless it
+ *   is OWNER already.
  *
  * Invariants (I1-I4 hold whenever mu_ is free):
  *  I1. A queue or the resume place is non-empty => state_ == 2. Only the
@@ -168,7 +169,7 @@
 #define SP_GIL_MIN_INTERVAL_NS_ ((int64_t)1000)
 
 /* How a PRIORITY waiter that is running waits for the hand-off before it
- * sleeps on its semaphore (an I/O waiter when it queues, an interrupted turn
+ * sleeps on its state word (an I/O waiter when it queues, an interrupted turn
  * owner, a CPU waiter after a wake-up call): up to SP_GIL_SPIN_NS_ of looks
  * separated by sp_cpu_relax_(), which yields the CPU, then sleep. No blind
  * pure spin (a pause instruction per look): bench_handoff measured on the
@@ -212,7 +213,7 @@ enum { SP_GK_IO_ = 0, SP_GK_RESUME_ = 1, SP_GK_TURN_ = 2 };
 
 /* A PRIORITY waiter, on its own stack while it waits. State (atomic; the
  * values are in test_hooks.h): RUN, on a CPU (spinning, or about to sleep);
- * PARKED, asleep (or about to sleep) on its semaphore; NUDGED, woken in
+ * PARKED, asleep (or about to sleep) on its state word; NUDGED, woken in
  * advance by the holder; OWNER, handed the lock. Only the waiter moves RUN
  * -> PARKED and NUDGED -> RUN; only a holder, under mu_, moves PARKED ->
  * NUDGED (posting) and any state -> OWNER (posting iff it was PARKED); a
@@ -592,10 +593,10 @@ static void sp_prio_give_(sp_gil_t *g, struct sp_gil_waiter_ *w, int kind) {
     sp_futex_wake_(&w->state, 0);
 }
 
-/* A waiter whose wait ended without the lock (deadline, or a failed
- * semaphore) leaves its queue, unless it was handed the lock meanwhile.
- * `parked`: it went to sleep, so a move out of PARKED left a post to
- * consume. Returns SP_OK (it owns the lock after all) or rc. */
+/* A waiter whose wait ended without the lock (its deadline) leaves its
+ * queue, unless it was handed the lock meanwhile. Returns SP_OK (it owns
+ * the lock after all) or rc. `parked` is unused (a futex word keeps no
+ * count to consume). */
 SP_SLOW_ static int sp_gil_leave_(sp_gil_t *g, struct sp_gil_waiter_ *w,
                                   int parked, int rc) {
   sp_mutex_lock_(&g->mu_);
