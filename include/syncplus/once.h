@@ -26,7 +26,7 @@
  *     static sp_once_t table_once = SP_ONCE_INIT;
  *     static void build_table(void) { ... }
  *     const table_t *get_table(void) {
- *       sp_once(&table_once, build_table); /* SP_OK: built */
+ *       sp_once(&table_once, build_table); // SP_OK: built
  *       return &table;
  *     } */
 #ifndef SYNCPLUS_ONCE_H
