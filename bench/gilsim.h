@@ -32,9 +32,10 @@
 
 #include <syncplus.h>
 
-#define GS_CHECK_UNITS 100 /* units of work per check interval (sp_gil_yield)  \
-                            */
-#define GS_MAX_CPU 8       /* CPU threads per scenario, at most */
+#define GS_CHECK_UNITS                                                         \
+  100                /* units of work per check interval (sp_gil_yield)        \
+                      */
+#define GS_MAX_CPU 8 /* CPU threads per scenario, at most */
 
 typedef struct gs_world {
   sp_gil_t gil;
