@@ -81,10 +81,12 @@ log=$res/log.txt
 : > "$log"
 echo "repeat,bench,backend,case,metric,value" > "$raw"
 
-# The programs to run: "name backend path" lines, in list order.
+# The programs to run: "name backend path" lines, in list order (the
+# Python module's bench, when python/ built it, is listed apart).
+pylist=$build/python/bench_list.txt; [ -f "$pylist" ] || pylist=
 progs=$(awk -v only="$only" '
   BEGIN { n = split(only, o, ","); for (i = 1; i <= n; i++) want[o[i]] = 1 }
-  NF == 3 && (only == "" || ($1 in want))' "$list")
+  NF == 3 && (only == "" || ($1 in want))' "$list" $pylist)
 if [ -z "$progs" ]; then
   echo "run.sh: no bench program selected" >&2
   exit 2
