@@ -8,6 +8,9 @@
 #      find_package(syncplus) and with pkg-config
 #   5. Windows: cross-build with mingw-w64 and ctest under wine
 #      (scripts/test-windows.sh; skip with SYNCPLUS_SKIP_WINDOWS=1)
+#   6. Python module (python/tests/stage.sh): clang build, cmake --install
+#      route, CPython's suites on the installed module, valgrind, Debian's
+#      python3 and a debug CPython (stage 1's ctest runs the suites too)
 # Build trees go to build/test-*. Exit status: 0 only if every stage passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -112,6 +115,16 @@ if [ "${SYNCPLUS_SKIP_WINDOWS:-0}" != 1 ] && [ -x scripts/test-windows.sh ]; the
     stages_failed="$stages_failed windows"; tail -n 80 build/test-windows.log
   fi
 fi
+
+echo "== stage 6: Python module (python/tests/stage.sh)"
+python/tests/stage.sh build/test-python >build/test-python.log 2>&1
+rc=$?
+grep -E "^  (ok|FAILED|skipped):|^python stage:" build/test-python.log
+line=$(grep -E "^python stage: " build/test-python.log | tail -n 1)
+p=$(echo "$line" | sed -nE 's/.*: ([0-9]+) passed.*/\1/p')
+f=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
+[ $rc = 0 ] || { stages_failed="$stages_failed python"; tail -n 60 build/test-python.log; }
 
 echo "== done in $(( $(date +%s) - t_start )) s"
 [ -z "$stages_failed" ] || echo "failed stages:$stages_failed"
