@@ -1,16 +1,39 @@
 #!/usr/bin/env bash
 # The main job: on a fresh Debian machine, install what is missing, build
-# libsyncplus (Release, every backend), run the benchmark suite side by side
-# and print its comparison table.
+# libsyncplus (Release, every backend), run the benchmarks side by side and
+# print first the verdict table (does each claim hold here, today?), then
+# the sanity check of the run (load, noise, implausible figures) and the
+# detailed tables, each with a legend.
 #
-#   scripts/bench.sh            quick mode (a few seconds per figure)
-#   scripts/bench.sh --full     the long run behind docs/results.md, then
-#                               regenerate docs/results.md and its plots
-#   scripts/bench.sh --smoke    a fraction of a second per figure
-# Other arguments go to bench/run.sh (e.g. --bench pair,queue).
-# Results: build/bench/results/ (CSV, summary.txt, machine.txt).
+#   scripts/bench.sh             default run, under 3 minutes on 2 cores
+#   scripts/bench.sh --full      the long run (~15 min), then regenerate
+#                                docs/results.md and its plots from it
+#   scripts/bench.sh --smoke     a fraction of a second per figure
+#   scripts/bench.sh --compare OLD NEW [--changed]
+#                                the ratios NEW/OLD between two saved runs
+#                                (result.json files or results directories;
+#                                every run is saved in build/bench/runs/)
+# Other arguments go to bench/run.sh (e.g. --bench pair,queue, --repeats 5).
+# Results: build/bench/results/ (summary.txt = what is printed, result.json,
+# CSVs); the claims and their targets: bench/claims.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = --compare ]; then
+  shift
+  changed=""
+  args=()
+  for a in "$@"; do
+    if [ "$a" = --changed ]; then changed=--changed; else args+=("$a"); fi
+  done
+  if [ ${#args[@]} != 2 ]; then
+    echo "usage: scripts/bench.sh --compare OLD NEW [--changed]" >&2
+    echo "saved runs: $(ls build/bench/runs/*.json 2>/dev/null | tail -n 4 | tr '\n' ' ')" >&2
+    exit 2
+  fi
+  exec sh bench/compare.sh $changed "${args[@]}"
+fi
+
 . scripts/deps.sh
 sp_need_packages cmake make gcc || {
   echo "cannot install the build dependencies" >&2; exit 1; }
@@ -28,7 +51,14 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSYNCPLUS_BUILD_TESTS=OFF \
 cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" >"$build.build.log" 2>&1 ||
   { grep -E "error|warning" "$build.build.log" | head -n 40; exit 1; }
 
-bench/run.sh --build "$build" --out "$build" "$@"
 if [ $full = 1 ]; then
-  bench/report.sh --in "$build" --docs docs
+  echo "== running the full benchmark (about 15 minutes)"
+else
+  echo "== running the benchmarks (under 3 minutes; --full for the long run)"
 fi
+rc=0
+bench/run.sh --build "$build" --out "$build" "$@" || rc=$?
+if [ $full = 1 ]; then
+  bench/report.sh --in "$build" --docs docs || rc=1
+fi
+exit $rc

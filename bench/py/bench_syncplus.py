@@ -5,26 +5,28 @@ Python, syncplus's classes beside CPython's own in one run (issue 17).
     bench_syncplus.py [--mode smoke|quick|full] [--ratios] [--only PREFIX]
                       [--time-ms N] [--warmup-ms N] [--backend NAME]
 
-Cases (each measured for syncplus, under the module's backend, and for
-CPython's class, under backend "raw": the figure that uses no syncplus
-object, as bench/bench.h names it):
-  Condition_pair  tx_per_s     a producer/consumer pair handing one token
+Cases (each measured for syncplus, backend "syncplus", and for CPython's
+class, backend "cpython": docs/benchmarks.md's names; the claims py_cond
+and py_queue of bench/claims.txt read them):
+  cond_pair       tx_per_s     a producer/consumer pair handing one token
                                through a Condition() (the default, over an
                                RLock): syncplus.Condition vs
                                threading.Condition (the seed: a native
                                condition gave the pair ~3x the rate)
-  Lock_pair       tx_per_s     the same pair through two Locks (one
+  lock_pair       tx_per_s     the same pair through two Locks (one
                                "empty", one "full"): syncplus.Lock vs
                                threading.Lock (_thread.lock, already C)
-  Queue_N         items_per_s  N threads (N/2 producers, N/2 consumers,
+  queue_N         items_per_s  N threads (N/2 producers, N/2 consumers,
                                N = 2, 4, 100) through a Queue(64):
                                syncplus.Queue vs queue.Queue (the seed: a
                                native queue ~1.33x queue.Queue)
-Output: one CSV line per figure on stdout, "python,backend,case,metric,
-value", as bench/run.sh reads them (it runs this once per backend and
-repeat, interleaved, and takes ratios of medians); with --ratios, the ratio
-declarations ("#ratio,...") instead. Within a run the two implementations
-of a case are measured back to back, in alternating order.
+Output: one CSV line per figure on stdout, "py,backend,case,metric,value",
+as bench/run.sh reads them (it runs this once per repeat, among the other
+benches, and takes medians; the module is the one of the library's default
+backend); with --ratios, the ratio declarations ("#ratio,...") instead;
+"#skip,py,any,*,reason" when the module cannot be imported. Within a run
+the two implementations of a case are measured back to back, in
+alternating order.
 """
 import argparse
 import os
@@ -33,7 +35,7 @@ import sys
 import threading
 import time
 
-BENCH = "python"
+BENCH = "py"
 # (window, warm-up) seconds per figure, by mode
 MODES = {"smoke": (0.03, 0.01), "quick": (0.25, 0.05), "full": (1.0, 0.2)}
 QUEUE_THREADS = (2, 4, 100)
@@ -41,16 +43,14 @@ QUEUE_MAXSIZE = 64
 
 
 def ratios():
-    decl = []
-    decl.append(("Condition pair: syncplus vs threading", "Condition_pair",
-                 "tx_per_s"))
-    decl.append(("Lock pair: syncplus vs threading", "Lock_pair",
-                 "tx_per_s"))
+    decl = [("Condition pair: syncplus vs threading", "cond_pair",
+             "tx_per_s"),
+            ("Lock pair: syncplus vs threading", "lock_pair", "tx_per_s")]
     for n in QUEUE_THREADS:
         decl.append((f"Queue {n} threads: syncplus vs queue.Queue",
-                     f"Queue_{n}", "items_per_s"))
+                     f"queue_{n}", "items_per_s"))
     for name, case, metric in decl:
-        print(f"#ratio,{BENCH},{name},*,{case},raw,{case},{metric}")
+        print(f"#ratio,{BENCH},{name},syncplus,{case},cpython,{case},{metric}")
 
 
 def measure(counts, window, warmup):
@@ -221,7 +221,12 @@ def main():
         ratios()
         return 0
 
-    import syncplus
+    try:
+        import syncplus
+    except ImportError as e:
+        print(f"#skip,{BENCH},any,*,the syncplus module cannot be imported "
+              f"({e})")
+        return 0
     if args.backend and syncplus.backend != args.backend:
         print(f"bench_syncplus: {syncplus.__file__} is backend "
               f"{syncplus.backend}, not {args.backend}", file=sys.stderr)
@@ -231,25 +236,24 @@ def main():
         window = args.time_ms / 1000
     if args.warmup_ms is not None:
         warmup = args.warmup_ms / 1000
-    be = syncplus.backend
     print(f"bench_syncplus: python {sys.version.split()[0]}, syncplus "
-          f"{syncplus.__file__}, switch interval {sys.getswitchinterval()}s, "
+          f"{syncplus.__file__} (backend {syncplus.backend}), switch interval {sys.getswitchinterval()}s, "
           f"load {os.getloadavg()[0]:.2f}", file=sys.stderr)
 
-    cases = [("Condition_pair", "tx_per_s",
+    cases = [("cond_pair", "tx_per_s",
               lambda C: condition_pair(C, window, warmup),
               syncplus.Condition, threading.Condition),
-             ("Lock_pair", "tx_per_s",
+             ("lock_pair", "tx_per_s",
               lambda L: lock_pair(L, window, warmup),
               syncplus.Lock, threading.Lock)]
     for n in QUEUE_THREADS:
-        cases.append((f"Queue_{n}", "items_per_s",
+        cases.append((f"queue_{n}", "items_per_s",
                       lambda Q, n=n: queue_run(Q, n, window, warmup),
                       syncplus.Queue, queue.Queue))
     for i, (case, metric, run, ours, cpythons) in enumerate(cases):
         if not case.startswith(args.only):
             continue
-        order = [(be, ours), ("raw", cpythons)]
+        order = [("syncplus", ours), ("cpython", cpythons)]
         if i % 2:
             order.reverse()
         for backend, impl in order:
