@@ -10,7 +10,17 @@
  * after its sp_rlock_acquire() and right before its sp_rlock_release(), so
  * they always describe the library's rlock as the owner sees it.
  * ISSUE-13: sp_rlock_count() gives the level; the owner's ident stays here
- * (the library's thread ids are not Python's). */
+ * (the library's thread ids are not Python's).
+ *
+ * fork(): in CPython, an RLock that the forking thread owns is still that
+ * thread's in the child (its owner is pthread_self(), which the child's
+ * thread keeps), so `with rlock: os.fork()` releases it in both processes.
+ * The library's owner is its own thread id, which a library may renew in a
+ * forked child (the kernel gives the child's thread a new id). So the
+ * owned rlocks are on a list (GIL), and after a fork the child makes each
+ * one its forking thread owns a new sp_rlock_t held at the same level by
+ * that thread (sppy_rlocks_after_fork, from os.register_at_fork). Rlocks
+ * owned by the parent's other threads stay locked, as in CPython. */
 #include "sppy.h"
 
 #include <limits.h>
@@ -163,6 +173,41 @@ PyTypeObject sppy_LockType = {
 
 /* ---- RLock --------------------------------------------------------------- */
 
+static sppy_RLockObject *sppy_owned; /* rlocks with count > 0 (GIL) */
+
+static void rlock_owned_link(sppy_RLockObject *self) {
+  self->owned_prev = NULL;
+  self->owned_next = sppy_owned;
+  if (sppy_owned != NULL)
+    sppy_owned->owned_prev = self;
+  sppy_owned = self;
+}
+
+static void rlock_owned_unlink(sppy_RLockObject *self) {
+  if (self->owned_prev != NULL)
+    self->owned_prev->owned_next = self->owned_next;
+  else if (sppy_owned == self)
+    sppy_owned = self->owned_next;
+  else
+    return; /* not on the list */
+  if (self->owned_next != NULL)
+    self->owned_next->owned_prev = self->owned_prev;
+  self->owned_prev = self->owned_next = NULL;
+}
+
+void sppy_rlocks_after_fork(void) {
+  unsigned long me = PyThread_get_thread_ident();
+  for (sppy_RLockObject *r = sppy_owned; r != NULL; r = r->owned_next) {
+    if (r->owner != me || r->count == 0)
+      continue;
+    if (sp_rlock_init(&r->rlock) != SP_OK)
+      continue;
+    for (unsigned long i = 0; i < r->count; i++)
+      if (sp_rlock_acquire(&r->rlock, 0) != SP_OK)
+        break;
+  }
+}
+
 static int sppy_op_rlock(void *arg, int64_t timeout_ns) {
   return sp_rlock_acquire((sp_rlock_t *)arg, timeout_ns);
 }
@@ -188,6 +233,7 @@ int sppy_rlock_acquire(sppy_RLockObject *self, int64_t timeout_ns,
   if (rc == SP_OK) {
     self->owner = PyThread_get_thread_ident();
     self->count = 1;
+    rlock_owned_link(self);
     return 1;
   }
   if (rc == SP_TIMEDOUT)
@@ -203,8 +249,10 @@ static int sppy_rlock_unowned(void) {
 int sppy_rlock_release(sppy_RLockObject *self) {
   if (!sppy_rlock_is_owned(self))
     return sppy_rlock_unowned();
-  if (--self->count == 0)
+  if (--self->count == 0) {
     self->owner = 0;
+    rlock_owned_unlink(self);
+  }
   int rc = sp_rlock_release(&self->rlock);
   return rc == SP_OK ? 0 : sppy_raise(rc, "sp_rlock_release");
 }
@@ -217,6 +265,7 @@ unsigned long sppy_rlock_release_all(sppy_RLockObject *self) {
   unsigned long count = self->count;
   self->count = 0;
   self->owner = 0;
+  rlock_owned_unlink(self);
   for (unsigned long i = 0; i < count; i++) {
     int rc = sp_rlock_release(&self->rlock);
     if (rc != SP_OK) {
@@ -241,6 +290,7 @@ int sppy_rlock_acquire_restore(sppy_RLockObject *self, unsigned long count) {
   }
   self->owner = PyThread_get_thread_ident();
   self->count = count;
+  rlock_owned_link(self);
   return 0;
 }
 
@@ -273,6 +323,7 @@ static void rlock_dealloc(sppy_RLockObject *self) {
     while (self->count > 0 && sp_rlock_release(&self->rlock) == SP_OK)
       self->count--;
   }
+  rlock_owned_unlink(self);
   (void)sp_rlock_destroy(&self->rlock);
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -350,6 +401,7 @@ static PyObject *rlock_at_fork_reinit(sppy_RLockObject *self,
     return sppy_raise(rc, "sp_rlock_init"), NULL;
   self->owner = 0;
   self->count = 0;
+  rlock_owned_unlink(self);
   Py_RETURN_NONE;
 }
 

@@ -303,12 +303,14 @@ PyObject *sppy_type_name(PyObject *self) {
 
 /* os.register_at_fork(after_in_child=...): the forking thread is the main
  * thread of the child, as CPython's PyOS_AfterFork_Child and
- * threading._after_fork make it. The objects themselves are reinitialised
- * only where CPython reinitialises its own (their _at_fork_reinit()). */
+ * threading._after_fork make it, and the rlocks it owns are still its own
+ * (locks.c). The objects themselves are reinitialised only where CPython
+ * reinitialises its own (their _at_fork_reinit()). */
 static PyObject *sppy_after_fork_child(PyObject *module, PyObject *unused) {
   (void)module;
   (void)unused;
   sppy_main_ident = PyThread_get_thread_ident();
+  sppy_rlocks_after_fork();
   Py_RETURN_NONE;
 }
 

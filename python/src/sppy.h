@@ -141,11 +141,13 @@ typedef struct {
   PyObject *weakreflist;
 } sppy_LockObject;
 
-typedef struct {
+typedef struct sppy_RLockObject {
   PyObject ob_base; /* PyObject_HEAD */
   sp_rlock_t rlock;
   unsigned long owner; /* PyThread ident of the owner, 0 when free */
   unsigned long count; /* the owner's recursion level */
+  /* on the list of owned rlocks while count > 0 (GIL), for fork */
+  struct sppy_RLockObject *owned_prev, *owned_next;
   PyObject *weakreflist;
 } sppy_RLockObject;
 
@@ -165,6 +167,9 @@ int sppy_rlock_is_owned(sppy_RLockObject *self);
 unsigned long sppy_rlock_release_all(sppy_RLockObject *self);
 /* Acquire (blocking, not interruptible) and set the recursion level. */
 int sppy_rlock_acquire_restore(sppy_RLockObject *self, unsigned long count);
+/* In a forked child: the rlocks the forking thread owns stay its own (see
+ * locks.c). */
+void sppy_rlocks_after_fork(void);
 
 /* ---- the condition core (condition.c), for Condition and Barrier ------- */
 
