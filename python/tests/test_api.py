@@ -642,20 +642,9 @@ class ConditionTests(unittest.TestCase):
 
 
 class EventTests(unittest.TestCase):
-    def test_waiters_see_a_set_even_if_cleared(self):
-        for _ in range(200):
-            e = syncplus.Event()
-            results = []
-            ts = [threading.Thread(target=lambda: results.append(e.wait(30)))
-                  for _ in range(3)]
-            for t in ts:
-                t.start()
-            time.sleep(0.001)
-            e.set()
-            e.clear()
-            for t in ts:
-                t.join()
-            self.assertEqual(results, [True] * 3)
+    # A set() then clear() while threads wait: CPython's
+    # EventTests.test_set_and_clear, and test_signals.py for the main
+    # thread's slices (deterministic there: the handler runs inside wait).
 
     def test_at_fork_reinit_keeps_the_flag(self):
         e = syncplus.Event()

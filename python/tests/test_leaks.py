@@ -207,8 +207,8 @@ class LeakTests(unittest.TestCase):
                 for call in [lk.acquire, syncplus.Queue().get,
                              lambda: q.put(object()),
                              lambda: cond.__enter__() and cond.wait()] * 3:
-                    signal.setitimer(signal.ITIMER_REAL, 0.001)
-                    try:
+                    try:  # the signal may come before call() starts
+                        signal.setitimer(signal.ITIMER_REAL, 0.001)
                         call()
                     except Interrupt:
                         pass

@@ -48,8 +48,8 @@ def alarm(after, handler=None, every=0.0):
 @unittest.skipUnless(POSIX, "needs signal.setitimer (POSIX)")
 class InterruptTests(unittest.TestCase):
     def interrupted(self, call):
-        with alarm(0.05):
-            with self.assertRaises(Interrupt):
+        with self.assertRaises(Interrupt):
+            with alarm(0.05):  # inside: the signal may come before call()
                 call()
 
     def test_lock(self):
@@ -175,13 +175,15 @@ class InterruptTests(unittest.TestCase):
         # set() then clear() while the main thread is between two slices of
         # its wait (the handler runs there): the waiter was waiting when the
         # flag was set, so wait() returns True (CPython issue 13502).
+        # (Every 10 ms: a signal handled before wait() began proves nothing,
+        # the next one comes while it waits.)
         e = syncplus.Event()
 
         def handler(signum, frame):
             e.set()
             e.clear()
 
-        with alarm(0.05, handler):
+        with alarm(0.01, handler, every=0.01):
             self.assertTrue(e.wait(30))  # 30: a bound, never reached
         self.assertFalse(e.is_set())
 
