@@ -212,7 +212,7 @@ class InterruptTests(unittest.TestCase):
                 release.wait()
 
         def handler(signum, frame):
-            if hold.is_set():
+            if hold.is_set() and not release.is_set():  # once
                 cond.notify()  # the lock is held (by holder): allowed
                 release.set()
                 raise Interrupt
