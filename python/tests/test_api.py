@@ -535,9 +535,16 @@ class ConditionTests(unittest.TestCase):
         # A waiter's timeout races with notifies: whenever the notifier
         # found the waiter queued (so notify() chose it), that wait() must
         # return True. Counted exactly: True results == notifies that found
-        # a waiter. CPython's Condition fails this now and then (a wakeup
-        # that lands as the waiter times out is lost: seen about once in
-        # 5000 rounds of this loop); this one may not.
+        # a waiter. CPython's Condition fails this (a wakeup that lands as
+        # the waiter times out is lost: in 5 of 20 runs of this loop); this
+        # one may not. The notifier's check and notify() must be one step:
+        # a long switch interval keeps the GIL with it between them (the
+        # waiter runs when the notifier blocks or sleeps), else a waiter
+        # that timed out could leave the queue in between (it leaves before
+        # it re-acquires the lock) and the notify would find nobody.
+        old_interval = sys.getswitchinterval()
+        sys.setswitchinterval(100)
+        self.addCleanup(sys.setswitchinterval, old_interval)
         for make in (syncplus.Condition,
                      lambda: syncplus.Condition(syncplus.Lock())):
             cond = make()
