@@ -283,9 +283,16 @@ void sppy_exc_restore(sppy_exc *e) {
 #endif
 }
 
+/* "__module__", interned once: a new string per lookup would also churn
+ * CPython's type attribute cache, which keeps the last name it saw. */
+static PyObject *sppy_str_module;
+
 PyObject *sppy_type_name(PyObject *self) {
   PyTypeObject *tp = Py_TYPE(self);
-  PyObject *mod = PyObject_GetAttrString((PyObject *)tp, "__module__");
+  if (sppy_str_module == NULL &&
+      (sppy_str_module = PyUnicode_InternFromString("__module__")) == NULL)
+    return NULL;
+  PyObject *mod = PyObject_GetAttr((PyObject *)tp, sppy_str_module);
   if (mod == NULL)
     return NULL;
   PyObject *qualname = PyType_GetQualName(tp);
@@ -325,6 +332,7 @@ static void sppy_module_free(void *module) {
   Py_CLEAR(sppy_Empty);
   Py_CLEAR(sppy_Full);
   Py_CLEAR(sppy_BrokenBarrierError);
+  Py_CLEAR(sppy_str_module);
 }
 
 PyDoc_STRVAR(sppy_module_doc,

@@ -11,7 +11,12 @@
 #   3. Debian's python3 (when it is not the interpreter above): the module
 #      built for it, with its test package (libpython3.X-testsuite);
 #   4. a debug build of CPython (python3-dbg): the leak loops with
-#      sys.gettotalrefcount, the API checks of a Py_DEBUG interpreter.
+#      sys.gettotalrefcount, the API checks of a Py_DEBUG interpreter;
+#   5. sanitizers: the module and the library built with ASan+UBSan (clang)
+#      and with TSan (gcc), the suites run by the (uninstrumented)
+#      interpreter with the sanitizer's runtime preloaded (no fork suite
+#      under TSan: it cannot start threads in a child forked from a
+#      threaded process).
 #
 #   python/tests/stage.sh BUILD_DIR
 # Needs: cmake, clang; installs python3-dev, python3-dbg, valgrind and the
@@ -141,6 +146,52 @@ elif dir=$(build_module debug "$dbg" -DCMAKE_BUILD_TYPE=Debug); then
   suites debug "$dbg" "$dir/python/$be" leaks api lock_tests test_queue
 else
   bad "build for $dbg"
+fi
+
+echo "-- 5. sanitizers (ASan+UBSan, TSan)"
+# sanitized LABEL RUNTIME DIR SUITE...: suites with RUNTIME preloaded.
+sanitized() {
+  local label=$1 rt=$2 dir=$3; shift 3
+  local s rc
+  for s in "$@"; do
+    LD_PRELOAD=$rt ASAN_OPTIONS=detect_leaks=0 \
+      UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      TSAN_OPTIONS=report_signal_unsafe=0:halt_on_error=1 \
+      PYTHONMALLOC=malloc PYTHONPATH=$dir "$py" python/tests/run.py "$s" \
+      --expect-dir "$dir" >"$out/$label-$s.log" 2>&1
+    rc=$?
+    grep -E "^$s: " "$out/$label-$s.log" | sed "s/^/  $label /"
+    if [ $rc = 0 ] && ! grep -qE "ERROR: AddressSanitizer|runtime error:|WARNING: ThreadSanitizer" "$out/$label-$s.log"; then
+      ok "$label $s"
+    elif [ $rc = 77 ]; then
+      skip "$label $s: $(grep -m1 SKIP "$out/$label-$s.log")"
+    else
+      bad "$label $s (log: $out/$label-$s.log)"
+      grep -E -A20 "^(FAIL|ERROR):|Sanitizer|runtime error" "$out/$label-$s.log" | head -n 40
+    fi
+  done
+}
+if [ -z "$py" ] || ! has_headers "$py"; then
+  skip "no python3 with development headers"
+else
+  be=$(awk -F= '/^SYNCPLUS_BACKEND:/ {print $2}' "$out/clang/CMakeCache.txt" 2>/dev/null)
+  be=${be:-sem}
+  asan_rt=$(clang -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null)
+  if [ -f "$asan_rt" ] && dir=$(build_module asan "$py" -DCMAKE_C_COMPILER=clang \
+         -DSYNCPLUS_SANITIZE=address); then
+    sanitized asan "$asan_rt" "$dir/python/$be" api lock_tests test_queue \
+      signals fork leaks
+  else
+    skip "ASan: no clang ASan runtime, or the build failed"
+  fi
+  tsan_rt=$(gcc -print-file-name=libtsan.so 2>/dev/null)
+  if [ -f "$tsan_rt" ] && dir=$(build_module tsan "$py" -DCMAKE_C_COMPILER=gcc \
+         -DSYNCPLUS_SANITIZE=thread); then
+    sanitized tsan "$tsan_rt" "$dir/python/$be" api lock_tests test_queue \
+      signals leaks
+  else
+    skip "TSan: no libtsan, or the build failed"
+  fi
 fi
 
 echo "python stage: $passed passed, $failed failed, $skipped skipped"
