@@ -10,7 +10,8 @@
 #      (scripts/test-windows.sh; skip with SYNCPLUS_SKIP_WINDOWS=1)
 #   6. Python module (python/tests/stage.sh): clang build, cmake --install
 #      route, CPython's suites on the installed module, valgrind, Debian's
-#      python3 and a debug CPython (stage 1's ctest runs the suites too)
+#      python3, a debug CPython, ASan+UBSan and TSan (stage 1's ctest runs
+#      the suites too)
 # Build trees go to build/test-*. Exit status: 0 only if every stage passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
