@@ -8,10 +8,12 @@
 #      find_package(syncplus) and with pkg-config
 #   5. Windows: cross-build with mingw-w64 and ctest under wine
 #      (scripts/test-windows.sh; skip with SYNCPLUS_SKIP_WINDOWS=1)
-#   6. Python module (python/tests/stage.sh): clang build, cmake --install
+#   6. model checking with spin (scripts/model-check.sh; skip with
+#      SYNCPLUS_SKIP_MODELS=1)
+#   7. Python module (python/tests/stage.sh): clang build, cmake --install
 #      route, CPython's suites on the installed module, valgrind, Debian's
 #      python3, a debug CPython, ASan+UBSan and TSan (stage 1's ctest runs
-#      the suites too)
+#      the suites too; skip with SYNCPLUS_SKIP_PYTHON=1)
 # Build trees go to build/test-*. Exit status: 0 only if every stage passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -117,15 +119,33 @@ if [ "${SYNCPLUS_SKIP_WINDOWS:-0}" != 1 ] && [ -x scripts/test-windows.sh ]; the
   fi
 fi
 
-echo "== stage 6: Python module (python/tests/stage.sh)"
-python/tests/stage.sh build/test-python >build/test-python.log 2>&1
-rc=$?
-grep -E "^  (ok|FAILED|skipped):|^python stage:" build/test-python.log
-line=$(grep -E "^python stage: " build/test-python.log | tail -n 1)
-p=$(echo "$line" | sed -nE 's/.*: ([0-9]+) passed.*/\1/p')
-f=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
-passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
-[ $rc = 0 ] || { stages_failed="$stages_failed python"; tail -n 60 build/test-python.log; }
+# --- stage 6: model checking of the hard algorithms with spin (models/,
+# issue 11; scripts/model-check.sh installs spin if missing). Skip with
+# SYNCPLUS_SKIP_MODELS=1. Self-contained block, owned by the "models" helper.
+if [ "${SYNCPLUS_SKIP_MODELS:-0}" != 1 ]; then
+  echo "== stage 6: model checking (spin, scripts/model-check.sh)"
+  if bash scripts/model-check.sh; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); stages_failed="$stages_failed models"
+  fi
+fi
+# --- end of model checking ---
+
+# --- stage 7: the Python module (python/, issue 17). Self-contained block,
+# owned by the "python" helper.
+if [ "${SYNCPLUS_SKIP_PYTHON:-0}" != 1 ]; then
+  echo "== stage 7: Python module (python/tests/stage.sh)"
+  python/tests/stage.sh build/test-python >build/test-python.log 2>&1
+  rc=$?
+  grep -E "^  (ok|FAILED|skipped):|^python stage:" build/test-python.log
+  line=$(grep -E "^python stage: " build/test-python.log | tail -n 1)
+  p=$(echo "$line" | sed -nE 's/.*: ([0-9]+) passed.*/\1/p')
+  f=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
+  [ $rc = 0 ] || { stages_failed="$stages_failed python"; tail -n 60 build/test-python.log; }
+fi
+# --- end of the Python module ---
 
 echo "== done in $(( $(date +%s) - t_start )) s"
 [ -z "$stages_failed" ] || echo "failed stages:$stages_failed"
