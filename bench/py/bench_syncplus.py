@@ -20,6 +20,10 @@ and py_queue of bench/claims.txt read them):
                                N = 2, 4, 100) through a Queue(64):
                                syncplus.Queue vs queue.Queue (the seed: a
                                native queue ~1.33x queue.Queue)
+  fast_lock, fast_rlock, fast_cond, fast_queue
+                  ns_per_op    one thread, nothing to wait for: `with lock`,
+                               `with rlock`, `with cond: cond.notify()`,
+                               q.put(x); q.get() (the uncontended paths)
 Output: one CSV line per figure on stdout, "py,backend,case,metric,value",
 as bench/run.sh reads them (it runs this once per repeat, among the other
 benches, and takes medians; the module is the one of the library's default
@@ -49,6 +53,8 @@ def ratios():
     for n in QUEUE_THREADS:
         decl.append((f"Queue {n} threads: syncplus vs queue.Queue",
                      f"queue_{n}", "items_per_s"))
+    for case in ("fast_lock", "fast_rlock", "fast_cond", "fast_queue"):
+        decl.append((f"{case} time: syncplus / CPython", case, "ns_per_op"))
     for name, case, metric in decl:
         print(f"#ratio,{BENCH},{name},syncplus,{case},cpython,{case},{metric}")
 
@@ -61,6 +67,45 @@ def measure(counts, window, warmup):
     time.sleep(window)
     c1, t1 = sum(counts), time.perf_counter()
     return (c1 - c0) / (t1 - t0)
+
+
+def fast_ns(stmt, window):
+    """Nanoseconds per call of stmt() in one thread, over about `window`
+    seconds (batches of 1000 calls, the median batch)."""
+    batches = []
+    end = time.perf_counter() + window
+    while time.perf_counter() < end or len(batches) < 3:
+        t0 = time.perf_counter_ns()
+        for _ in range(1000):
+            stmt()
+        batches.append((time.perf_counter_ns() - t0) / 1000)
+    batches.sort()
+    return batches[len(batches) // 2]
+
+
+def fast_cases(mod_lock, mod_rlock, mod_cond, mod_queue, window):
+    lk, rl, cv, q = mod_lock(), mod_rlock(), mod_cond(), mod_queue()
+
+    def with_lock():
+        with lk:
+            pass
+
+    def with_rlock():
+        with rl:
+            pass
+
+    def notify():
+        with cv:
+            cv.notify()
+
+    def put_get():
+        q.put(1)
+        q.get()
+
+    return {"fast_lock": lambda: fast_ns(with_lock, window),
+            "fast_rlock": lambda: fast_ns(with_rlock, window),
+            "fast_cond": lambda: fast_ns(notify, window),
+            "fast_queue": lambda: fast_ns(put_get, window)}
 
 
 def finish(threads, kick):
@@ -250,6 +295,14 @@ def main():
         cases.append((f"queue_{n}", "items_per_s",
                       lambda Q, n=n: queue_run(Q, n, window, warmup),
                       syncplus.Queue, queue.Queue))
+    fast_window = window / 5
+    ours_fast = fast_cases(syncplus.Lock, syncplus.RLock, syncplus.Condition,
+                           syncplus.Queue, fast_window)
+    cpython_fast = fast_cases(threading.Lock, threading.RLock,
+                              threading.Condition, queue.Queue, fast_window)
+    for case in ours_fast:
+        cases.append((case, "ns_per_op", lambda f: f(), ours_fast[case],
+                      cpython_fast[case]))
     for i, (case, metric, run, ours, cpythons) in enumerate(cases):
         if not case.startswith(args.only):
             continue

@@ -104,12 +104,12 @@ static int sppy_object_to_ns(PyObject *obj, int64_t *ns) {
 int sppy_parse_acquire_args(PyObject *args, PyObject *kwargs, const char *fn,
                             int64_t *timeout_ns) {
   static char *kwlist[] = {"blocking", "timeout", NULL};
-  char format[64];
   int blocking = 1;
   PyObject *timeout = NULL;
-  PyOS_snprintf(format, sizeof format, "|iO:%s", fn);
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, kwlist, &blocking,
-                                   &timeout))
+  (void)fn; /* every caller is an acquire() */
+  if ((args == NULL || PyTuple_GET_SIZE(args) != 0 || kwargs != NULL) &&
+      !PyArg_ParseTupleAndKeywords(args, kwargs, "|iO:acquire", kwlist,
+                                   &blocking, &timeout))
     return -1;
   const int64_t unset = -(int64_t)1000000000; /* timeout=-1 */
   int64_t ns = unset;
