@@ -27,7 +27,7 @@
 
 typedef struct bench_opts {
   const char *bench;   /* program's bench name, e.g. "pair" */
-  const char *backend; /* SP_BACKEND_NAME of the linked library */
+  const char *backend; /* sp_backend() of the linked library */
   const char *mode;    /* "smoke", "quick" or "full" */
   int64_t time_ns;     /* measured window of one figure */
   int64_t warmup_ns;   /* warm-up before each window */

@@ -16,7 +16,7 @@
 
 #include <stdio.h>
 
-static const char *BE = SP_BACKEND_NAME;
+#define BE (sp_backend())
 
 typedef struct point {
   int policy;
@@ -25,16 +25,12 @@ typedef struct point {
 } point;
 
 static const point POINTS[] = {
-    {SP_GIL_FAIR, 500, 100},
-    {SP_GIL_FAIR, 1000, 100},
+    {SP_GIL_FAIR, 500, 100},          {SP_GIL_FAIR, 1000, 100},
     {SP_GIL_FAIR, 5000, 100}, /* default */
-    {SP_GIL_FAIR, 20000, 100},
-    {SP_GIL_PRIORITY, 5000, 10},
+    {SP_GIL_FAIR, 20000, 100},        {SP_GIL_PRIORITY, 5000, 10},
     {SP_GIL_PRIORITY, 5000, 100}, /* default */
-    {SP_GIL_PRIORITY, 5000, 1000},
-    {SP_GIL_PRIORITY, 1000, 1000000},
-    {SP_GIL_PRIORITY, 5000, 1000000},
-    {SP_GIL_PRIORITY, 20000, 1000000},
+    {SP_GIL_PRIORITY, 5000, 1000},    {SP_GIL_PRIORITY, 1000, 1000000},
+    {SP_GIL_PRIORITY, 5000, 1000000}, {SP_GIL_PRIORITY, 20000, 1000000},
 };
 
 static void point_name(const point *p, char *buf, size_t n) {

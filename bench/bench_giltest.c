@@ -25,7 +25,7 @@
 
 #include <stdio.h>
 
-static const char *BE = SP_BACKEND_NAME;
+#define BE (sp_backend())
 
 static void policy_cases(int policy) {
   static gs_world w;

@@ -22,7 +22,7 @@
 
 #include <stdio.h>
 
-static const char *BE = SP_BACKEND_NAME;
+#define BE (sp_backend())
 
 #define PERIOD_NS 500000 /* waker period: 2000 wakeups per second */
 

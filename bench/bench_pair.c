@@ -21,7 +21,7 @@
 
 #include <syncplus.h>
 
-static const char *BE = SP_BACKEND_NAME;
+#define BE (sp_backend())
 
 typedef struct pair {
   bench_group g;
@@ -43,9 +43,9 @@ static double run_pair(pair *p, void *(*prod)(void *), void *(*cons)(void *),
 static void *cond_prod(void *arg) {
   pair *p = arg;
   for (;;) {
-    sp_mutex_lock(&p->m);
+    (void)!sp_mutex_lock(&p->m);
     while (p->token && !bench_group_stopping(&p->g))
-      sp_cond_wait(&p->not_full, &p->m, SP_FOREVER);
+      (void)!sp_cond_wait(&p->not_full, &p->m, SP_FOREVER);
     p->token = 1;
     sp_cond_signal(&p->not_empty);
     sp_mutex_unlock(&p->m);
@@ -60,9 +60,9 @@ static void *cond_prod(void *arg) {
 static void *cond_cons(void *arg) {
   pair *p = arg;
   for (;;) {
-    sp_mutex_lock(&p->m);
+    (void)!sp_mutex_lock(&p->m);
     while (!p->token && !bench_group_stopping(&p->g))
-      sp_cond_wait(&p->not_empty, &p->m, SP_FOREVER);
+      (void)!sp_cond_wait(&p->not_empty, &p->m, SP_FOREVER);
     p->token = 0;
     sp_cond_signal(&p->not_full);
     sp_mutex_unlock(&p->m);
@@ -75,7 +75,7 @@ static void *cond_cons(void *arg) {
 
 static void cond_kick(void *arg) {
   pair *p = arg;
-  sp_mutex_lock(&p->m);
+  (void)!sp_mutex_lock(&p->m);
   sp_cond_broadcast(&p->not_empty);
   sp_cond_broadcast(&p->not_full);
   sp_mutex_unlock(&p->m);
@@ -86,7 +86,7 @@ static void cond_kick(void *arg) {
 static void *lock_prod(void *arg) {
   pair *p = arg;
   while (!bench_group_stopping(&p->g)) {
-    sp_lock_acquire(&p->empty, SP_FOREVER);
+    (void)!sp_lock_acquire(&p->empty, SP_FOREVER);
     sp_lock_release(&p->full);
     bench_count(&p->tx, 1);
   }
@@ -97,7 +97,7 @@ static void *lock_prod(void *arg) {
 static void *lock_cons(void *arg) {
   pair *p = arg;
   while (!bench_group_stopping(&p->g)) {
-    sp_lock_acquire(&p->full, SP_FOREVER);
+    (void)!sp_lock_acquire(&p->full, SP_FOREVER);
     sp_lock_release(&p->empty);
   }
   bench_group_done(&p->g);
@@ -141,7 +141,7 @@ static double fast_ns(void (*loop)(void *, uint64_t), void *ctx) {
 static void loop_sp_mutex(void *ctx, uint64_t n) {
   sp_mutex_t *m = ctx;
   for (uint64_t i = 0; i < n; i++) {
-    sp_mutex_lock(m);
+    (void)!sp_mutex_lock(m);
     sp_mutex_unlock(m);
   }
 }
@@ -149,7 +149,7 @@ static void loop_sp_mutex(void *ctx, uint64_t n) {
 static void loop_sp_lock(void *ctx, uint64_t n) {
   sp_lock_t *l = ctx;
   for (uint64_t i = 0; i < n; i++) {
-    sp_lock_acquire(l, SP_FOREVER);
+    (void)!sp_lock_acquire(l, SP_FOREVER);
     sp_lock_release(l);
   }
 }
@@ -192,13 +192,13 @@ int main(int argc, char **argv) {
                run_pair(&p, cond_prod, cond_cons, cond_kick));
   }
   if (bench_want("lock")) {
-    sp_lock_acquire(&p.full, 0); /* no token yet */
+    (void)!sp_lock_acquire(&p.full, 0); /* no token yet */
     bench_emit(BE, "lock", "tx_per_s",
                run_pair(&p, lock_prod, lock_cons, lock_kick));
     /* reset both to free (teardown leaves them in any state) */
-    sp_lock_acquire(&p.empty, 0);
+    (void)!sp_lock_acquire(&p.empty, 0);
     sp_lock_release(&p.empty);
-    sp_lock_acquire(&p.full, 0);
+    (void)!sp_lock_acquire(&p.full, 0);
     sp_lock_release(&p.full);
   }
   /* The raw baselines (rawpair.c). */

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <syncplus.h>
 
-static const char *BE = SP_BACKEND_NAME;
+#define BE (sp_backend())
 
 #define QCAP 64
 #define MAXT 100
@@ -43,7 +43,7 @@ static void *sp_prod(void *p) {
   qarg *a = p;
   qb *b = a->b;
   while (!bench_group_stopping(&b->g))
-    sp_queue_put(&b->q, ITEM, SP_FOREVER);
+    (void)!sp_queue_put(&b->q, ITEM, SP_FOREVER);
   bench_group_done(&b->g);
   return NULL;
 }
@@ -53,7 +53,7 @@ static void *sp_cons(void *p) {
   qb *b = a->b;
   for (;;) {
     void *it = NULL;
-    sp_queue_get(&b->q, &it, SP_FOREVER);
+    (void)!sp_queue_get(&b->q, &it, SP_FOREVER);
     if (it == NULL || bench_group_stopping(&b->g))
       break;
     bench_count(&b->got[a->idx], 1);
@@ -71,7 +71,7 @@ static void sp_kick(void *p) {
   while (sp_queue_get(&b->q, &it, 0) == SP_OK)
     ;
   for (int i = 0; i < b->nthreads / 2; i++)
-    sp_queue_put(&b->q, NULL, 0);
+    (void)!sp_queue_put(&b->q, NULL, 0);
 }
 
 static void *ring_prod(void *p) {

@@ -133,7 +133,7 @@ static void gs_lock_acquire(gs_world *w, sp_lock_t *l) {
   if (sp_lock_acquire(l, 0) == SP_OK)
     return;
   gs_gil_release(w);
-  sp_lock_acquire(l, SP_FOREVER);
+  (void)!sp_lock_acquire(l, SP_FOREVER);
   gs_gil_acquire(w);
 }
 
@@ -188,9 +188,9 @@ static void gs_cond_turn(gs_world *w, int want, sp_cond_t *mine,
     sp_mutex_unlock(&w->m);
   }
   gs_gil_release(w);
-  sp_mutex_lock(&w->m);
+  (void)!sp_mutex_lock(&w->m);
   while (w->token != want && !bench_group_stopping(&w->g))
-    sp_cond_wait(mine, &w->m, SP_FOREVER);
+    (void)!sp_cond_wait(mine, &w->m, SP_FOREVER);
   w->token = !want;
   sp_cond_signal(peer);
   sp_mutex_unlock(&w->m);
@@ -228,7 +228,7 @@ static void *gs_cond_cons(void *p) {
 
 static void gs_cond_kick(void *p) {
   gs_world *w = p;
-  sp_mutex_lock(&w->m);
+  (void)!sp_mutex_lock(&w->m);
   sp_cond_broadcast(&w->not_empty);
   sp_cond_broadcast(&w->not_full);
   sp_mutex_unlock(&w->m);
@@ -411,9 +411,9 @@ double gs_measure_e(gs_world *w, int rounds, double *cpu1, double *cpu2) {
 
 static void gs_reset_locks(gs_world *w) {
   /* empty free (the producer may go), full taken (no token yet) */
-  (void)sp_lock_acquire(&w->empty, 0);
+  (void)!sp_lock_acquire(&w->empty, 0);
   (void)sp_lock_release(&w->empty);
-  (void)sp_lock_acquire(&w->full, 0);
+  (void)!sp_lock_acquire(&w->full, 0);
 }
 
 double gs_run_pair_lock(gs_world *w, int ncpu, double *cpu_rate) {

@@ -10,24 +10,26 @@
 #include <syncplus.h>
 
 #define WORKERS 4
-#define JOBS 1000
+#define JOBS    1000
 
-static sp_queue_t jobs;        /* queue.Queue(maxsize=16) */
-static sp_sem_t slow_slots;    /* threading.BoundedSemaphore(2) */
-static sp_rlock_t tally_lock;  /* threading.RLock() */
-static sp_event_t stop;        /* threading.Event() */
-static sp_barrier_t start;     /* threading.Barrier(WORKERS + 1) */
+static sp_queue_t jobs;       /* queue.Queue(maxsize=16) */
+static sp_sem_t slow_slots;   /* threading.BoundedSemaphore(2) */
+static sp_rlock_t tally_lock; /* threading.RLock() */
+static sp_event_t stop;       /* threading.Event() */
+static sp_barrier_t start;    /* threading.Barrier(WORKERS + 1) */
 static long tally;
 
 static void add_to_tally(long v) {
-  sp_rlock_acquire(&tally_lock, SP_FOREVER); /* re-entered: already held */
+  if (sp_rlock_acquire(&tally_lock, SP_FOREVER) != SP_OK) /* re-entered */
+    return;
   tally += v;
   sp_rlock_release(&tally_lock);
 }
 
 static void *worker(void *arg) {
   (void)arg;
-  sp_barrier_wait(&start, SP_FOREVER, NULL);
+  if (sp_barrier_wait(&start, SP_FOREVER, NULL) != SP_OK)
+    return NULL;
   while (!sp_event_is_set(&stop)) {
     void *item;
     int rc = sp_queue_get(&jobs, &item, 10 * SP_NS_PER_MS);
@@ -37,10 +39,11 @@ static void *worker(void *arg) {
       break;
     long job = (long)(intptr_t)item;
     if (job % 10 == 0) { /* a slow step: at most two at a time */
-      sp_sem_acquire(&slow_slots, SP_FOREVER);
-      sp_sem_release(&slow_slots, 1);
+      if (sp_sem_acquire(&slow_slots, SP_FOREVER) == SP_OK)
+        sp_sem_release(&slow_slots, 1);
     }
-    sp_rlock_acquire(&tally_lock, SP_FOREVER);
+    if (sp_rlock_acquire(&tally_lock, SP_FOREVER) != SP_OK)
+      break;
     add_to_tally(job);
     sp_rlock_release(&tally_lock);
     sp_queue_task_done(&jobs);
@@ -57,10 +60,13 @@ int main(void) {
     return 1;
   for (int i = 0; i < WORKERS; i++)
     pthread_create(&t[i], NULL, worker, NULL);
-  sp_barrier_wait(&start, SP_FOREVER, NULL); /* everyone is ready */
+  if (sp_barrier_wait(&start, SP_FOREVER, NULL) != SP_OK) /* all ready */
+    return 1;
   for (long j = 1; j <= JOBS; j++)
-    sp_queue_put(&jobs, (void *)(intptr_t)j, SP_FOREVER); /* waits when full */
-  sp_queue_join(&jobs, SP_FOREVER); /* every job was task_done */
+    if (sp_queue_put(&jobs, (void *)(intptr_t)j, SP_FOREVER) != SP_OK)
+      return 1; /* put waits while the queue is full */
+  if (sp_queue_join(&jobs, SP_FOREVER) != SP_OK) /* every job task_done */
+    return 1;
   sp_event_set(&stop);
   for (int i = 0; i < WORKERS; i++)
     pthread_join(t[i], NULL);

@@ -36,16 +36,20 @@
  * it; without it (Linux futex(2): a woken waiter returns 0 "whatever"), a
  * SP_TIMEDOUT return means no wake picked it.
  *
- * FIX_TIMEOUT_RETRY: the timed-out lock makes one last fetch-or of W and, if
- * the word is free, one CAS to self | W (as sp_lock_'s timeout path does);
- * with it the model holds under ABSORB too (see models/README.md).
+ * The timed-out lock makes one last fetch-or of W and, if the word is free,
+ * one CAS to self | W (src/mutex.c since core's e5edacd; sp_lock_'s timeout
+ * path does the same), so the model holds under ABSORB too (see
+ * models/README.md, "Findings", 2).
  *
  * Variants (each must be REJECTED):
  *  BROKEN_NO_WAITER_BIT     a sleeper does not set W: the unlock's fast CAS
  *                           succeeds and wakes nobody
  *  BROKEN_WOKEN_NO_W        a thread that takes the word in the sleep loop
  *                           stores self without W (forgets the others)
- *  BROKEN_LIST_AFTER_XCHG   the slow unlock reads wake_ after the exchange */
+ *  BROKEN_LIST_AFTER_XCHG   the slow unlock reads wake_ after the exchange
+ *  BROKEN_NO_TIMEOUT_RETRY  (with ABSORB) a timed-out lock returns at once,
+ *                           losing a wake it absorbed: the bug the model
+ *                           found in core's first version */
 
 #ifndef NWK
 #define NWK 2
@@ -192,9 +196,9 @@ inline lock(kind, rc, v, i, spur) {
         futex_wait(v, rc, kind, spur);
         if
         :: rc == TIMEDOUT ->
-#ifdef FIX_TIMEOUT_RETRY
-          /* proposed: like sp_lock's, one last try that keeps W set, so a
-           * wake this thread may have absorbed is passed on */
+#ifndef BROKEN_NO_TIMEOUT_RETRY
+          /* like sp_lock's: one last try that keeps W set, so a wake this
+           * thread may have absorbed is passed on */
           atomic { live(); v = word | W; word = word | W }
           if
           :: OWNER(v) == 0 ->

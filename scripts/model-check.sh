@@ -58,20 +58,19 @@ checks=(
   "mutex-broken-list-after-xchg     mutex.pml reject - -DBROKEN_LIST_AFTER_XCHG"
   # A timed lock whose futex wait reports SP_TIMEDOUT after a wake picked it
   # (allowed by src/platform.h, done by Wine's WaitOnAddress, not by Linux
-  # futex(2)) loses that wake-up: models/README.md, "Findings", 2. When the
-  # fix lands in src/mutex.c, model it by default in mutex.pml (today's
-  # FIX_TIMEOUT_RETRY) and make this check "pass".
-  "mutex-absorbed-wake-finding      mutex.pml reject - -DNWK=3 -DROUNDS=1 -DABSORB"
+  # futex(2)): the timed-out locker's last try passes the wake on
+  # (models/README.md, "Findings", 2); without that try it is lost.
+  "mutex-absorbed-wake              mutex.pml pass -   -DNWK=3 -DROUNDS=1 -DABSORB"
+  "mutex-broken-no-timeout-retry    mutex.pml reject - -DNWK=3 -DROUNDS=1 -DABSORB -DBROKEN_NO_TIMEOUT_RETRY"
 )
 # MODEL_CHECK_FULL=1 adds slower checks that are not about the code CI
-# builds: main's unlock (before the lock word) and the proposed fix for the
-# finding above (one last try after a timeout, as sp_lock_ does).
+# builds: main's unlock before the lock word, and the absorbed wake-up with
+# two rounds.
 if [ "${MODEL_CHECK_FULL:-0}" = 1 ]; then
   checks+=(
   "cond-main-2w2i cond_sema.pml pass   -DCOLLAPSE -DNW=2 -DITER=2 -DMAIN_UNLOCK"
   "cond-main-3w1i cond_sema.pml pass   -DCOLLAPSE -DNW=3 -DITER=1 -DWSIG=0 -DMAIN_UNLOCK"
-  "mutex-absorbed-wake-fixed        mutex.pml pass -   -DNWK=3 -DROUNDS=1 -DABSORB -DFIX_TIMEOUT_RETRY"
-  "mutex-absorbed-wake-fixed-2w2r   mutex.pml pass -   -DNWK=2 -DROUNDS=2 -DABSORB -DFIX_TIMEOUT_RETRY"
+  "mutex-absorbed-wake-2w2r         mutex.pml pass -   -DNWK=2 -DROUNDS=2 -DABSORB"
   )
 fi
 

@@ -19,23 +19,50 @@
  *  - Because of the gate, generation_ moves on at most once while a given
  *    thread is inside, so the comparison above cannot be fooled.
  * A waiter whose deadline passes (at the gate or while filling) breaks the
- * barrier and returns SP_TIMEDOUT. */
+ * barrier and returns SP_TIMEDOUT; a wait that fails with SP_ESYS (the OS
+ * refused the condition wait a resource) breaks it the same way and returns
+ * SP_ESYS.
+ *
+ * Static initialisation: SP_BARRIER_INIT(parties, action, arg) fills the
+ * parameters and leaves magic_ 0; the first call checks parties (1 to
+ * INT32_MAX) through sp_lazy_init_, and every call returns SP_EINVAL if it
+ * is bad. A zero-filled barrier has 0 parties, so it is SP_EINVAL too.
+ *
+ * Lifetime: every wake-up is made under mu_, and each call's last access
+ * is the unlock of mu_ (src/mutex.c's rule); the arrival index is copied
+ * from a local after it. */
 #include "internal.h"
 
 enum { SP_FILLING_, SP_DRAINING_, SP_RESETTING_, SP_BROKEN_ };
 
+static int sp_barrier_parties_ok_(unsigned parties) {
+  return parties != 0 && parties <= INT32_MAX;
+}
+
+/* First use of a statically initialised barrier: check its parties. */
+static int sp_barrier_setup_(void *p) {
+  sp_barrier_t *b = p;
+  return sp_barrier_parties_ok_(b->parties_) ? SP_OK : SP_EINVAL;
+}
+
+/* SP_OK for a usable barrier (set up if statically initialised), SP_EINVAL
+ * for a bad one, or the first-use set-up's error. */
+static inline int sp_barrier_ready_(sp_barrier_t *b) {
+  if (b == NULL)
+    return SP_EINVAL;
+  return sp_lazy_init_(&b->magic_, SP_MAGIC_BARRIER_, sp_barrier_setup_, b);
+}
+
 int sp_barrier_init(sp_barrier_t *b, unsigned parties,
                     sp_barrier_action_fn action, void *arg) {
-  if (b == NULL || parties == 0 || parties > INT32_MAX)
+  if (b == NULL || !sp_barrier_parties_ok_(parties))
     return SP_EINVAL;
   int rc = sp_mutex_init(&b->mu_);
   if (rc != SP_OK)
     return rc;
   rc = sp_cond_init(&b->cv_);
-  if (rc != SP_OK) {
-    sp_mutex_destroy(&b->mu_);
+  if (rc != SP_OK)
     return rc;
-  }
   b->parties_ = parties;
   b->count_ = 0;
   b->state_ = SP_FILLING_;
@@ -49,8 +76,9 @@ int sp_barrier_init(sp_barrier_t *b, unsigned parties,
 /* Validate *b and take its mutex: SP_OK, SP_EINVAL, or SP_EPERM when called
  * from the barrier's own action (the caller already holds mu_). */
 static int sp_barrier_lock_(sp_barrier_t *b) {
-  if (SP_BAD_(b, SP_MAGIC_BARRIER_))
-    return SP_EINVAL;
+  int rc = sp_barrier_ready_(b);
+  if (rc != SP_OK)
+    return rc;
   if (sp_mutex_held_(&b->mu_))
     return SP_EPERM;
   return sp_mutex_lock_(&b->mu_);
@@ -64,9 +92,9 @@ int sp_barrier_destroy(sp_barrier_t *b) {
   sp_mutex_unlock_(&b->mu_);
   if (inside != 0)
     return SP_EPERM;
-  b->magic_ = 0;
-  sp_cond_destroy(&b->cv_);
-  sp_mutex_destroy(&b->mu_);
+  b->magic_ = SP_MAGIC_DEAD_;
+  (void)sp_cond_destroy(&b->cv_);
+  (void)sp_mutex_destroy(&b->mu_);
   return SP_OK;
 }
 
@@ -86,8 +114,8 @@ int sp_barrier_wait(sp_barrier_t *b, int64_t timeout_ns, unsigned *index) {
   /* The gate: wait for the previous generation to leave. */
   while (b->state_ == SP_DRAINING_ || b->state_ == SP_RESETTING_) {
     int w = sp_cond_wait_until_(&b->cv_, &b->mu_, deadline);
-    if (w != SP_OK && (b->state_ == SP_DRAINING_ ||
-                       b->state_ == SP_RESETTING_)) {
+    if (w != SP_OK &&
+        (b->state_ == SP_DRAINING_ || b->state_ == SP_RESETTING_)) {
       sp_barrier_break_(b);
       sp_mutex_unlock_(&b->mu_);
       return w;
@@ -108,8 +136,7 @@ int sp_barrier_wait(sp_barrier_t *b, int64_t timeout_ns, unsigned *index) {
   } else {
     while (b->generation_ == gen && b->state_ == SP_FILLING_) {
       int w = sp_cond_wait_until_(&b->cv_, &b->mu_, deadline);
-      if (w != SP_OK && b->generation_ == gen &&
-          b->state_ == SP_FILLING_) {
+      if (w != SP_OK && b->generation_ == gen && b->state_ == SP_FILLING_) {
         sp_barrier_break_(b);
         rc = w;
         break;
@@ -176,7 +203,8 @@ int sp_barrier_n_waiting(sp_barrier_t *b) {
 }
 
 int sp_barrier_parties(sp_barrier_t *b) {
-  if (SP_BAD_(b, SP_MAGIC_BARRIER_))
-    return SP_EINVAL;
+  int rc = sp_barrier_ready_(b);
+  if (rc != SP_OK)
+    return rc;
   return (int)b->parties_;
 }

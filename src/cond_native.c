@@ -1,39 +1,102 @@
 /* The condition's backend half on the platform's native condition variable
- * (pthread_cond_t on CLOCK_MONOTONIC, or Win32 CONDITION_VARIABLE). The
- * native condition keeps the no-lost/no-stolen-wakeup promises itself; it
- * may return spuriously, which sp_cond_wait documents. */
+ * ("pthread": pthread_cond_t on CLOCK_MONOTONIC; "win32":
+ * CONDITION_VARIABLE), which waits with an internal OS lock of its own, L
+ * (pthread_mutex_t, SRWLOCK), because the user's mutex M is the library's
+ * lock word, not an OS mutex.
+ *
+ * wait:   lock L; release M; wait on the OS condition with L; unlock L;
+ *         lock M.
+ * signal: (M held) if nwaiters_ > 0: lock L; signal the OS condition;
+ *         unlock L. broadcast likewise.
+ * Lock order: M before L (wait and signal both take L while holding M); a
+ * waiter never holds L while it takes M, so there is no deadlock.
+ *
+ * Why no wakeup is lost: a waiter W counts itself in nwaiters_ and takes L
+ * while it still holds M, and holds L from before it releases M until the
+ * OS condition has it asleep (the OS wait releases L atomically). A
+ * signaller S holds M. If S took M before W released it, W was not yet
+ * waiting (the signal is not for it). If after, S then takes L, which it
+ * gets only once W is asleep on the OS condition, so the OS signal finds W
+ * among its waiters, and the OS condition's own no-lost-wakeup promise
+ * does the rest.
+ * Why no wakeup is stolen: a thread W2 that starts waiting after S
+ * returned took M after S released it, so it took L after S released L,
+ * i.e. it entered the OS condition after the OS signal was made. The OS
+ * condition wakes only threads waiting when the signal is made (POSIX's
+ * "threads blocked on the condition"; glibc 2.25+'s group design and
+ * Windows' wait queue enforce it, and the test suite's late-waiter test
+ * checks it), so W2 cannot consume it: the signal goes to a waiter that
+ * was asleep on L's condition when S signalled, i.e. one that was waiting
+ * when sp_cond_signal was called. Broadcast likewise wakes exactly the
+ * threads asleep when it took L, which are the threads waiting when it was
+ * called.
+ * Lifetime: S touches the condition (L, the OS condition) only while it
+ * holds M, and a woken waiter must take M before it can return, so the
+ * condition outlives every access S makes to it.
+ *
+ * The OS condition may return spuriously (sp_cond_wait documents it). The
+ * OS objects need set-up (pthread_condattr_setclock), done by sp_cond_init
+ * or, for a zero-filled condition, on first use (src/cond.c); fault site
+ * SP_FAULT_COND_INIT_. */
 #include "internal.h"
 
-#define SP_NATIVE_COND_(c) ((sp_native_cond_t_ *)(void *)&(c)->native_)
+struct sp_native_cv_ {
+  sp_native_mutex_t_ lk;
+  sp_native_cond_t_ cv;
+};
 
-_Static_assert(sizeof(sp_native_cond_t_) <= SP_NATIVE_COND_SIZE_,
+#define SP_NCV_(c) ((struct sp_native_cv_ *)(void *)&(c)->native_)
+
+_Static_assert(sizeof(struct sp_native_cv_) <= SP_COND_STORAGE_SIZE_,
                "native condition does not fit sp_cond_t storage");
-_Static_assert(_Alignof(sp_native_cond_t_) <= _Alignof(sp_cond_t),
+_Static_assert(_Alignof(struct sp_native_cv_) <= _Alignof(sp_cond_t),
                "native condition needs more alignment than sp_cond_t has");
 
 int sp_cond_backend_init_(sp_cond_t *c) {
-  return sp_native_cond_init_(SP_NATIVE_COND_(c));
+  struct sp_native_cv_ *n = SP_NCV_(c);
+  if (sp_fault_hit_(SP_FAULT_COND_INIT_))
+    return SP_ESYS;
+  int rc = sp_native_mutex_init_(&n->lk);
+  if (rc != SP_OK)
+    return rc;
+  rc = sp_native_cond_init_(&n->cv);
+  if (rc != SP_OK)
+    sp_native_mutex_destroy_(&n->lk);
+  return rc;
 }
 
 void sp_cond_backend_destroy_(sp_cond_t *c) {
-  sp_native_cond_destroy_(SP_NATIVE_COND_(c));
+  struct sp_native_cv_ *n = SP_NCV_(c);
+  sp_native_cond_destroy_(&n->cv);
+  sp_native_mutex_destroy_(&n->lk);
 }
 
 int sp_cond_backend_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
-  uintptr_t self = sp_thread_id_();
-  sp_store_relaxed_(&m->owner_, (uintptr_t)0);
-  int rc = sp_native_cond_wait_until_(SP_NATIVE_COND_(c), SP_NATIVE_MUTEX_(m),
-                                      deadline);
-  sp_store_relaxed_(&m->owner_, self);
+  struct sp_native_cv_ *n = SP_NCV_(c);
+  sp_native_mutex_lock_(&n->lk);
+  sp_mutex_unlock_(m);
+  int rc = sp_native_cond_wait_until_(&n->cv, &n->lk, deadline);
+  sp_native_mutex_unlock_(&n->lk);
+  (void)sp_mutex_lock_(m);
   return rc;
 }
 
 void sp_cond_backend_signal_(sp_cond_t *c) {
-  sp_native_cond_signal_(SP_NATIVE_COND_(c));
+  if (c->nwaiters_ == 0)
+    return;
+  struct sp_native_cv_ *n = SP_NCV_(c);
+  sp_native_mutex_lock_(&n->lk);
+  sp_native_cond_signal_(&n->cv);
+  sp_native_mutex_unlock_(&n->lk);
 }
 
 void sp_cond_backend_broadcast_(sp_cond_t *c) {
-  sp_native_cond_broadcast_(SP_NATIVE_COND_(c));
+  if (c->nwaiters_ == 0)
+    return;
+  struct sp_native_cv_ *n = SP_NCV_(c);
+  sp_native_mutex_lock_(&n->lk);
+  sp_native_cond_broadcast_(&n->cv);
+  sp_native_mutex_unlock_(&n->lk);
 }
 
 /* The native condition wakes its waiters itself: nothing is ever deferred. */

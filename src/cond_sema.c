@@ -5,9 +5,12 @@
  * stack), appends itself to the condition's FIFO queue, releases the mutex
  * M and waits on its semaphore. sp_cond_signal removes the queue's head
  * ("chooses" it); sp_cond_broadcast chooses every queued waiter. A chosen
- * waiter's semaphore is posted when M is next released (sp_mutex_unlock_
- * posts the list kept in M's wake_ field), so the woken thread does not wake
- * up only to block on the M its signaller still holds. A waiter whose
+ * waiter's semaphore is posted when M is next released: the chooser puts it
+ * on the list in M's wake_ field and sets the lock word's SP_LW_DEFERRED_
+ * bit, which makes the unlock's fast CAS fail, so the unlock's slow path
+ * (src/mutex.c) takes the list before it frees M and posts it after. The
+ * woken thread thus does not wake up only to block on the M its signaller
+ * still holds, and the uncontended unlock stays one CAS. A waiter whose
  * deadline passes re-acquires M and, if it is still queued, removes itself
  * and returns SP_TIMEDOUT; if it is no longer queued, a signal chose it, so
  * it waits for that post (made when the chooser released M, or about to be)
@@ -44,7 +47,16 @@
  *  - Lifetime: a waiter's struct lives on its stack until it returns, which
  *    is after its semaphore was posted. Signallers touch it under M; the
  *    releaser of M reads its link before posting it and never touches it
- *    after.
+ *    after (sem_post, ReleaseSemaphore touch nothing once the post is
+ *    visible). The releaser touches neither M nor the condition after it
+ *    freed M: the list is its own copy, taken while it held M, and each
+ *    posted waiter is still inside sp_cond_wait (it cannot return before its
+ *    post), so neither object can have been legally destroyed.
+ *  - Errors: a wait whose semaphore cannot be made returns SP_ESYS before it
+ *    queues (M still held, nothing consumed). A wait whose semaphore wait
+ *    fails (SP_ESYS) re-takes M and leaves like a timed-out waiter: dequeued
+ *    and SP_ESYS if no signal chose it, else it takes its post and returns
+ *    SP_OK, so no signal is lost.
  * Wakeups are FIFO: the longest waiter is chosen first. */
 #include "internal.h"
 
@@ -62,8 +74,10 @@ struct sp_semcond_ {
 
 #define SP_SEMCOND_(c) ((struct sp_semcond_ *)(void *)&(c)->native_)
 
-_Static_assert(sizeof(struct sp_semcond_) <= SP_NATIVE_COND_SIZE_,
+_Static_assert(sizeof(struct sp_semcond_) <= SP_COND_STORAGE_SIZE_,
                "emulated condition does not fit sp_cond_t storage");
+_Static_assert(_Alignof(struct sp_semcond_) <= _Alignof(sp_cond_t),
+               "emulated condition needs more alignment than sp_cond_t has");
 
 static void sp_enqueue_(struct sp_semcond_ *q, struct sp_waiter_ *w) {
   w->next = NULL;
@@ -107,14 +121,16 @@ int sp_cond_backend_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
   sp_enqueue_(q, &w);
   sp_mutex_unlock_(m);
   rc = sp_sema_p_(&w.sema, deadline);
-  /* The native lock cannot fail on a valid mutex (pthread_mutex_lock of a
-   * normal mutex, AcquireSRWLockExclusive). */
-  (void)sp_mutex_lock_(m);
+  (void)sp_mutex_lock_(m); /* cannot fail */
   if (rc != SP_OK) {
     if (w.queued) {
       sp_dequeue_(q, &w);
     } else {
-      (void)sp_sema_p_(&w.sema, SP_NEVER_);
+      /* Chosen: the post is made by the chooser's release of M, or is about
+       * to be. An untimed wait on a valid semaphore fails only on EINTR,
+       * which sp_sema_p_ retries; the loop is a guard, not a spin. */
+      while (sp_sema_p_(&w.sema, SP_NEVER_) != SP_OK)
+        sp_cpu_relax_();
       rc = SP_OK;
     }
   }
@@ -122,10 +138,14 @@ int sp_cond_backend_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
   return rc;
 }
 
-/* Put the chosen chain first..last (linked by `next`) on M's wake list. */
+/* Put the chosen chain first..last (linked by `next`) on M's wake list and
+ * flag it in M's lock word (the holder's own fetch-or keeps the other
+ * bits, which sleepers may change concurrently). */
 static void sp_defer_(sp_cond_t *c, struct sp_waiter_ *first,
                       struct sp_waiter_ *last) {
   sp_mutex_t *m = c->mutex_; /* set: there are waiters, and we hold M */
+  if (m->wake_ == NULL)
+    (void)sp_fetch_or_relaxed_(&m->word_, SP_LW_DEFERRED_);
   last->next = m->wake_;
   m->wake_ = first;
 }

@@ -23,7 +23,21 @@
  * Fast paths: flag_ is written (under mu_) with release order and read
  * lock-free with acquire order by sp_event_is_set() and by sp_event_wait()
  * before it takes mu_, so a caller that sees the flag raised also sees what
- * the setter wrote before sp_event_set(). */
+ * the setter wrote before sp_event_set().
+ *
+ * Static initialisation: a zero-filled event (SP_EVENT_INIT) is a clear
+ * event; its mutex and condition are valid zero-filled too.
+ *
+ * Lifetime: set raises the flag and broadcasts under mu_; its last access is
+ * the unlock of mu_, which obeys the mutex's rule (src/mutex.c): after it
+ * frees the word, only the wake call and the posts of chosen waiters, who
+ * are still inside their wait. A thread that saw the flag on the lock-free
+ * fast path and then calls sp_event_destroy takes mu_ first, so it waits
+ * for the setter's unlock.
+ *
+ * Errors: a wait that fails with SP_ESYS (a per-wait semaphore could not be
+ * made; a zero-filled condition's set-up failed) re-tests epoch_ under mu_
+ * and returns SP_OK if a set happened, else the error. */
 #include "internal.h"
 
 int sp_event_init(sp_event_t *e) {
@@ -33,10 +47,8 @@ int sp_event_init(sp_event_t *e) {
   if (rc != SP_OK)
     return rc;
   rc = sp_cond_init(&e->cv_);
-  if (rc != SP_OK) {
-    sp_mutex_destroy(&e->mu_);
+  if (rc != SP_OK)
     return rc;
-  }
   e->flag_ = 0;
   e->epoch_ = 0;
   e->magic_ = SP_MAGIC_EVENT_;
@@ -44,27 +56,23 @@ int sp_event_init(sp_event_t *e) {
 }
 
 int sp_event_destroy(sp_event_t *e) {
-  if (SP_BAD_(e, SP_MAGIC_EVENT_))
+  if (SP_INVALID_(e, SP_MAGIC_EVENT_))
     return SP_EINVAL;
-  int rc = sp_mutex_lock_(&e->mu_);
-  if (rc != SP_OK)
-    return rc;
+  (void)sp_mutex_lock_(&e->mu_);
   unsigned waiters = e->cv_.nwaiters_;
   sp_mutex_unlock_(&e->mu_);
   if (waiters != 0)
     return SP_EPERM;
-  e->magic_ = 0;
-  sp_cond_destroy(&e->cv_);
-  sp_mutex_destroy(&e->mu_);
+  e->magic_ = SP_MAGIC_DEAD_;
+  (void)sp_cond_destroy(&e->cv_);
+  (void)sp_mutex_destroy(&e->mu_);
   return SP_OK;
 }
 
 int sp_event_set(sp_event_t *e) {
-  if (SP_BAD_(e, SP_MAGIC_EVENT_))
+  if (SP_INVALID_(e, SP_MAGIC_EVENT_))
     return SP_EINVAL;
-  int rc = sp_mutex_lock_(&e->mu_);
-  if (rc != SP_OK)
-    return rc;
+  (void)sp_mutex_lock_(&e->mu_);
   if (e->flag_ == 0) {
     sp_store_release_(&e->flag_, 1);
     e->epoch_++;
@@ -76,24 +84,22 @@ int sp_event_set(sp_event_t *e) {
 }
 
 int sp_event_clear(sp_event_t *e) {
-  if (SP_BAD_(e, SP_MAGIC_EVENT_))
+  if (SP_INVALID_(e, SP_MAGIC_EVENT_))
     return SP_EINVAL;
-  int rc = sp_mutex_lock_(&e->mu_);
-  if (rc != SP_OK)
-    return rc;
+  (void)sp_mutex_lock_(&e->mu_);
   sp_store_relaxed_(&e->flag_, 0);
   sp_mutex_unlock_(&e->mu_);
   return SP_OK;
 }
 
 int sp_event_is_set(sp_event_t *e) {
-  if (SP_BAD_(e, SP_MAGIC_EVENT_))
+  if (SP_INVALID_(e, SP_MAGIC_EVENT_))
     return SP_EINVAL;
   return sp_load_acquire_(&e->flag_);
 }
 
 int sp_event_wait(sp_event_t *e, int64_t timeout_ns) {
-  if (SP_BAD_(e, SP_MAGIC_EVENT_))
+  if (SP_INVALID_(e, SP_MAGIC_EVENT_))
     return SP_EINVAL;
   int64_t deadline;
   if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
@@ -103,8 +109,6 @@ int sp_event_wait(sp_event_t *e, int64_t timeout_ns) {
   if (timeout_ns == 0)
     return SP_BUSY;
   int rc = sp_mutex_lock_(&e->mu_);
-  if (rc != SP_OK)
-    return rc;
   if (e->flag_ == 0) {
     uint64_t epoch = e->epoch_;
     while (rc == SP_OK && e->epoch_ == epoch)

@@ -1,8 +1,12 @@
-/* sp_strerror, sp_backend, sp_version. */
+/* sp_strerror, sp_backend, sp_version, sp_now_ns. */
 #include "internal.h"
 
+#ifndef SP_BACKEND_NAME_
+#error "the build defines SP_BACKEND_NAME_ (cmake/SyncplusBackends.cmake)"
+#endif
+
 #define SP_STR2_(x) #x
-#define SP_STR_(x) SP_STR2_(x)
+#define SP_STR_(x)  SP_STR2_(x)
 
 const char *sp_strerror(int result) {
   switch (result) {
@@ -28,10 +32,14 @@ const char *sp_strerror(int result) {
 }
 
 const char *sp_backend(void) {
-  return SP_BACKEND_NAME;
+  return SP_BACKEND_NAME_;
 }
 
 const char *sp_version(void) {
   return SP_STR_(SP_VERSION_MAJOR) "." SP_STR_(SP_VERSION_MINOR) "." SP_STR_(
       SP_VERSION_PATCH);
+}
+
+int64_t sp_now_ns(void) {
+  return sp_now_ns_();
 }

@@ -1,5 +1,6 @@
 /* Internal helpers shared by the portable sources: atomics, object magic
- * numbers, deadlines, and the internal entry points between primitives. */
+ * numbers and first-use set-up, deadlines, the lock word, and the internal
+ * entry points between primitives. */
 #ifndef SP_INTERNAL_H_
 #define SP_INTERNAL_H_
 
@@ -8,21 +9,39 @@
 
 /* Atomics on plain fields of the public structs (GCC/Clang builtins, which
  * MinGW has too). One place to port to another compiler. */
-#define sp_load_relaxed_(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define sp_load_acquire_(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define sp_load_relaxed_(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
+#define sp_load_acquire_(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define sp_store_relaxed_(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define sp_store_release_(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define sp_xchg_acq_rel_(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#define sp_xchg_acq_rel_(p, v)  __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#define sp_xchg_release_(p, v)  __atomic_exchange_n((p), (v), __ATOMIC_RELEASE)
 #define sp_cas_acquire_(p, expected, desired)                                  \
-  __atomic_compare_exchange_n((p), (expected), (desired), 0,                   \
-                              __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)
-#define sp_fetch_add_relaxed_(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+  __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_ACQUIRE, \
+                              __ATOMIC_RELAXED)
+#define sp_cas_release_(p, expected, desired)                                  \
+  __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_RELEASE, \
+                              __ATOMIC_RELAXED)
+#define sp_cas_relaxed_(p, expected, desired)                                  \
+  __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_RELAXED, \
+                              __ATOMIC_RELAXED)
+#define sp_fetch_add_relaxed_(p, v)                                            \
+  __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#define sp_fetch_or_relaxed_(p, v) __atomic_fetch_or((p), (v), __ATOMIC_RELAXED)
+#define sp_fetch_or_acquire_(p, v) __atomic_fetch_or((p), (v), __ATOMIC_ACQUIRE)
 
-#define SP_LIKELY_(x) __builtin_expect(!!(x), 1)
+#define SP_LIKELY_(x)   __builtin_expect(!!(x), 1)
 #define SP_UNLIKELY_(x) __builtin_expect(!!(x), 0)
+#define SP_NOINLINE_    __attribute__((noinline))
 
-/* Magic numbers: set by *_init, cleared by *_destroy, checked by every call,
- * so a NULL, never-initialised or destroyed object gives SP_EINVAL. */
+/* Magic numbers (the field magic_ of every object). Every call checks it:
+ *  - 0: a zero-filled ("statically initialised") object not yet used: valid;
+ *    objects that need set-up (an OS condition, validating the parameters of
+ *    SP_SEM_INIT, ...) do it on first use, race-free, through
+ *    sp_lazy_init_();
+ *  - SP_MAGIC_BUSY_: another thread is setting the object up right now;
+ *  - the object's SP_MAGIC_*_: set up (by *_init, or by the first use);
+ *  - SP_MAGIC_DEAD_: destroyed; every call returns SP_EINVAL;
+ *  - anything else: not an object of that type; SP_EINVAL. */
 enum {
   SP_MAGIC_MUTEX_ = 0x5370a001u,
   SP_MAGIC_COND_ = 0x5370a002u,
@@ -32,9 +51,38 @@ enum {
   SP_MAGIC_SEM_ = 0x5370a006u,
   SP_MAGIC_EVENT_ = 0x5370a007u,
   SP_MAGIC_QUEUE_ = 0x5370a008u,
-  SP_MAGIC_GIL_ = 0x5370a009u
+  SP_MAGIC_GIL_ = 0x5370a009u,
+  SP_MAGIC_BUSY_ = 0x5370a0feu,
+  SP_MAGIC_DEAD_ = 0x5370a0ffu
 };
+_Static_assert(sizeof(unsigned) == sizeof(uint32_t),
+               "magic_ is waited on as a 32-bit word");
+
+/* Exact match: NULL, zero-filled, destroyed or foreign objects are bad (for
+ * objects without static initialisation). */
 #define SP_BAD_(obj, magic) ((obj) == NULL || (obj)->magic_ != (magic))
+/* For objects valid when zero-filled that need no set-up (mutex, lock,
+ * rlock, event): NULL, destroyed or foreign objects are bad. */
+#define SP_INVALID_(obj, magic)                                                \
+  ((obj) == NULL ||                                                            \
+   SP_UNLIKELY_((obj)->magic_ != (magic) && (obj)->magic_ != 0))
+
+/* First-use set-up of a zero-filled object, race-free: returns SP_OK once
+ * *magic is `ready`. If *magic is 0, one caller moves it to SP_MAGIC_BUSY_,
+ * runs setup(obj) (NULL: nothing to set up), and stores `ready` (setup
+ * returned SP_OK) or 0 again (setup's error, returned to that caller; the
+ * next call tries again); concurrent callers sleep on *magic until it leaves
+ * SP_MAGIC_BUSY_. SP_EINVAL for a destroyed or foreign object. Fault site
+ * SP_FAULT_LAZY_INIT_ (the set-up fails with SP_ESYS). The fast path is one
+ * acquire load and a compare. */
+int sp_lazy_init_slow_(unsigned *magic, unsigned ready, int (*setup)(void *),
+                       void *obj);
+static inline int sp_lazy_init_(unsigned *magic, unsigned ready,
+                                int (*setup)(void *), void *obj) {
+  if (SP_LIKELY_(sp_load_acquire_(magic) == ready))
+    return SP_OK;
+  return sp_lazy_init_slow_(magic, ready, setup, obj);
+}
 
 /* Turn a relative timeout into an absolute deadline on sp_now_ns_():
  * SP_FOREVER gives SP_NEVER_, 0 gives "now" (try once), a positive value
@@ -51,12 +99,43 @@ static inline int sp_deadline_(int64_t timeout_ns, int64_t *deadline) {
   return SP_OK;
 }
 
-/* The backend's native objects inside the public storage. */
-#define SP_NATIVE_MUTEX_(m) ((sp_native_mutex_t_ *)(void *)&(m)->native_)
+/* ---- the lock word (sp_mutex_t.word_, sp_rlock_t.word_) ---------------
+ * A 32-bit word: 0 when free; otherwise the holder's sp_thread_id_() (a
+ * multiple of 4) in bits 2..31, plus SP_LW_WAITERS_ ("threads may sleep on
+ * the word": the releaser must wake one) and SP_LW_DEFERRED_ ("the mutex's
+ * wake_ list holds waiters chosen by an emulated condition's signal": the
+ * releaser must post them). src/mutex.c has the algorithm and why it is
+ * correct. */
+#define SP_LW_WAITERS_  1u
+#define SP_LW_DEFERRED_ 2u
+#define SP_LW_FLAGS_    3u
+#define SP_LW_OWNER_(v) ((v) & ~SP_LW_FLAGS_)
 
-/* 1 if the calling thread holds *m (which must be valid). */
+/* The calling thread's id as a lock-word owner. */
+static inline uint32_t sp_self_(void) {
+  return (uint32_t)sp_thread_id_();
+}
+
+/* The slow path of taking a lock word for thread `self` after a failed
+ * first CAS: a bounded spin, then sleep on the word with SP_LW_WAITERS_
+ * set. SP_OK when taken (the word then holds self, maybe with
+ * SP_LW_WAITERS_), SP_TIMEDOUT once the deadline has passed. */
+int sp_word_lock_slow_(uint32_t *word, uint32_t self, int64_t deadline);
+
+/* Release a lock word whose fast CAS (self -> 0) failed because a flag is
+ * set: exchange it to 0 and wake one sleeper if SP_LW_WAITERS_ was set.
+ * Touches nothing but the futex wake after the exchange. */
+void sp_word_unlock_slow_(uint32_t *word);
+
+/* The mutex's unlock slow path: take the deferred wake list (still holding
+ * the mutex), release the word, wake a sleeper, then post the list. */
+void sp_mutex_unlock_slow_(sp_mutex_t *m);
+
+/* 1 if the calling thread holds *m (which must be valid). A relaxed load is
+ * enough: a thread reads its own id in the word only between its own
+ * acquire and its own release (see src/mutex.c). */
 static inline int sp_mutex_held_(sp_mutex_t *m) {
-  return sp_load_relaxed_(&m->owner_) == sp_thread_id_();
+  return SP_LW_OWNER_(sp_load_relaxed_(&m->word_)) == sp_self_();
 }
 
 /* Post the waiters that a signal or broadcast chose while the mutex was held
@@ -65,32 +144,40 @@ static inline int sp_mutex_held_(sp_mutex_t *m) {
  * taken from sp_mutex_t.wake_ under the mutex; called after releasing it. */
 void sp_cond_wake_deferred_(void *wake);
 
-/* Lock and unlock a valid mutex from inside the library, keeping its owner
- * field right. Lock returns SP_OK or SP_ESYS. */
+/* Lock and unlock a valid mutex (zero-filled or initialised) from inside the
+ * library, which knows the caller does not / does hold it. Lock always
+ * returns SP_OK (an int, for the callers written when it could fail); with
+ * a deadline, sp_mutex_lock_until_ returns SP_OK or SP_TIMEDOUT. */
+static inline int sp_mutex_lock_until_(sp_mutex_t *m, int64_t deadline) {
+  uint32_t self = sp_self_(), free_word = 0;
+  if (SP_LIKELY_(sp_cas_acquire_(&m->word_, &free_word, self)))
+    return SP_OK;
+  return sp_word_lock_slow_(&m->word_, self, deadline);
+}
 static inline int sp_mutex_lock_(sp_mutex_t *m) {
-  int rc = sp_native_mutex_lock_(SP_NATIVE_MUTEX_(m));
-  if (SP_LIKELY_(rc == SP_OK))
-    sp_store_relaxed_(&m->owner_, sp_thread_id_());
-  return rc;
+  return sp_mutex_lock_until_(m, SP_NEVER_);
 }
 static inline void sp_mutex_unlock_(sp_mutex_t *m) {
-  sp_store_relaxed_(&m->owner_, (uintptr_t)0);
-  void *wake = m->wake_;
-  if (SP_LIKELY_(wake == NULL)) {
-    sp_native_mutex_unlock_(SP_NATIVE_MUTEX_(m));
+  uint32_t held = sp_self_();
+  if (SP_LIKELY_(sp_cas_release_(&m->word_, &held, 0u)))
     return;
-  }
-  m->wake_ = NULL;
-  sp_native_mutex_unlock_(SP_NATIVE_MUTEX_(m));
-  sp_cond_wake_deferred_(wake);
+  sp_mutex_unlock_slow_(m);
 }
 
-/* Condition wait on valid objects with an absolute deadline, for use inside
- * the library; *m is held by the caller. Same results as sp_cond_wait(). */
+/* Condition wait on valid objects (a zero-filled condition is set up here)
+ * with an absolute deadline, for use inside the library; *m is held by the
+ * caller. Same results as sp_cond_wait(), plus SP_ESYS/SP_ENOMEM when a
+ * zero-filled condition's OS set-up fails. */
 int sp_cond_wait_until_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline);
 
 /* The backend half of the condition (src/cond_native.c or src/cond_sema.c):
- * called by src/cond.c on valid objects, with the mutex rules checked. */
+ * called by src/cond.c on valid objects, with the mutex rules checked.
+ * init sets up the OS objects (also for a zero-filled condition's first
+ * use; fault site SP_FAULT_COND_INIT_ on the native backends); destroy
+ * releases them; wait releases *m, waits, and returns with *m held again
+ * (whatever it returns). signal and broadcast are called with the waiters'
+ * mutex held, on a condition that may be zero-filled and never used (then
+ * c->nwaiters_ is 0 and they do nothing). */
 int sp_cond_backend_init_(sp_cond_t *c);
 void sp_cond_backend_destroy_(sp_cond_t *c);
 int sp_cond_backend_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline);

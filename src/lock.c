@@ -1,41 +1,51 @@
-/* sp_lock_t: Python's Lock, as a three-state word with a mutex and a
- * condition for the slow path.
+/* sp_lock_t: Python's Lock, as one futex state word (decision 4 of the team
+ * plan; Drepper's "Futexes Are Tricky", mutex 3).
  *
- * state_: 0 free; 1 held, no thread in the slow path; 2 held, and threads may
- * wait. Uncontended acquire is one CAS 0->1 and release one exchange to 0,
- * so neither touches mu_/cv_ unless someone waits.
+ * state_: 0 free; 1 held, nobody sleeps on the word; 2 held, threads may
+ * sleep on it. waiters_ counts the threads in the slow path of acquire, for
+ * sp_lock_destroy's SP_EPERM only.
  *
- * Slow path (under mu_): a thread counts itself in waiters_, then loops:
- * exchange state_ to 2; if the old value was 0 it now holds the lock,
- * otherwise it waits on cv_. Release exchanges state_ to 0 and, if the old
- * value was 2, takes mu_ and signals cv_ when waiters_ > 0.
+ * acquire: CAS 0 -> 1 (acquire). Slow path: count in waiters_; spin a
+ *   bounded number of rounds trying CAS 0 -> 1 while the state is 1; then
+ *   loop: exchange the state to 2; if the old value was 0, we hold the lock
+ *   (with 2: others may still sleep); else sleep on the word while it is 2,
+ *   until the deadline. After a timeout, one last exchange to 2: if it
+ *   returns 0 we hold the lock (SP_OK), else SP_TIMEDOUT.
+ * release: exchange the state to 0 (release); if the old value was 2, wake
+ *   one sleeper; 0 means it was not locked: SP_EPERM (the exchange wrote 0
+ *   over 0, changing nothing).
  *
- * No lost wakeup: a waiter sets state_ to 2 and enqueues on cv_ without ever
- * releasing mu_ in between, and a releaser that sees 2 takes mu_ before
- * signalling, so the signal finds the waiter queued. A waiter that is woken
- * and finds the lock taken again (by a barging acquirer) has set state_ to 2
- * once more, so the next release signals again.
- *
- * Timeouts: when its deadline passes, a waiter tries the exchange once more.
- * Either it gets the lock (SP_OK), or the lock is held with state_ 2, so its
- * holder's release will signal a remaining waiter: a wakeup the timed-out
- * waiter may have absorbed is never lost for the others.
- *
- * A slow-path acquirer that leaves no waiter behind stores state_ 1 (CAS 2->1,
- * as any thread may release concurrently) so the next release is fast. */
+ * Why it is correct:
+ *  - Mutual exclusion: a thread holds the lock only after it moved the state
+ *    from 0 (CAS or exchange), and only a release stores 0.
+ *  - No lost wakeup: a thread sleeps only on the value 2, which it stored
+ *    itself (or found) by an exchange that did not return 0. The next
+ *    release's exchange returns that 2 (every store in between is 2 or a
+ *    CAS from 0), so it wakes a sleeper; if the release came before the
+ *    sleeper's futex call, that call sees 0 and returns at once. A woken
+ *    thread exchanges 2 again before it sleeps or takes the lock, so while
+ *    sleepers remain the state stays 2 and each release wakes one more.
+ *  - Timeouts never lose a wakeup: a timed-out waiter may have been the one
+ *    a release woke; its last exchange either takes the free lock (so the
+ *    wakeup is used) or leaves the state 2 under a holder whose release
+ *    will wake another sleeper.
+ *  - Lifetime (docs/primitives.md): the release's only access to the lock
+ *    is the exchange; after it, the releaser only makes the futex wake call
+ *    on the word's address, which reads no user memory. The next owner may
+ *    destroy and free the lock as soon as the exchange is done (issue 11,
+ *    item 1: the old release took an internal mutex after freeing the lock).
+ *  - waiters_ is touched only by threads inside acquire, which have not
+ *    returned, so the lock is still alive for them.
+ * Cost: a contended episode leaves the state at 2 after its last waiter
+ * took the lock, so that waiter's release makes one wake call with nobody
+ * to wake; glibc's lll_lock makes the same trade. */
 #include "internal.h"
+
+#define SP_LOCK_SPIN_ROUNDS_ 100
 
 int sp_lock_init(sp_lock_t *l) {
   if (l == NULL)
     return SP_EINVAL;
-  int rc = sp_mutex_init(&l->mu_);
-  if (rc != SP_OK)
-    return rc;
-  rc = sp_cond_init(&l->cv_);
-  if (rc != SP_OK) {
-    sp_mutex_destroy(&l->mu_);
-    return rc;
-  }
   l->state_ = 0;
   l->waiters_ = 0;
   l->magic_ = SP_MAGIC_LOCK_;
@@ -43,79 +53,63 @@ int sp_lock_init(sp_lock_t *l) {
 }
 
 int sp_lock_destroy(sp_lock_t *l) {
-  if (SP_BAD_(l, SP_MAGIC_LOCK_))
+  if (SP_INVALID_(l, SP_MAGIC_LOCK_))
     return SP_EINVAL;
-  sp_mutex_lock_(&l->mu_);
-  unsigned waiters = l->waiters_;
-  sp_mutex_unlock_(&l->mu_);
-  if (waiters != 0)
+  if (sp_load_acquire_(&l->waiters_) != 0)
     return SP_EPERM;
-  l->magic_ = 0;
-  sp_cond_destroy(&l->cv_);
-  sp_mutex_destroy(&l->mu_);
+  l->magic_ = SP_MAGIC_DEAD_;
+  l->state_ = 0;
   return SP_OK;
 }
 
-static int sp_lock_slow_(sp_lock_t *l, int64_t deadline) {
-  int rc = sp_mutex_lock_(&l->mu_);
-  if (rc != SP_OK)
-    return rc;
-  l->waiters_++;
-  for (;;) {
-    if (sp_xchg_acq_rel_(&l->state_, 2) == 0) {
-      rc = SP_OK;
+static SP_NOINLINE_ int sp_lock_slow_(sp_lock_t *l, int64_t deadline) {
+  for (int i = 0; i < SP_LOCK_SPIN_ROUNDS_; i++) {
+    uint32_t v = sp_load_relaxed_(&l->state_);
+    if (v == 0) {
+      if (sp_cas_acquire_(&l->state_, &v, 1u))
+        return SP_OK;
+    } else if (v == 2) {
       break;
     }
-    rc = sp_cond_wait_until_(&l->cv_, &l->mu_, deadline);
-    if (rc == SP_TIMEDOUT) {
-      if (sp_xchg_acq_rel_(&l->state_, 2) == 0)
-        rc = SP_OK;
-      break;
-    }
-    if (rc != SP_OK)
-      break;
+    sp_cpu_pause_();
   }
-  if (--l->waiters_ == 0 && rc == SP_OK) {
-    int two = 2;
-    __atomic_compare_exchange_n(&l->state_, &two, 1, 0, __ATOMIC_RELAXED,
-                                __ATOMIC_RELAXED);
+  while (sp_xchg_acq_rel_(&l->state_, 2u) != 0) {
+    if (sp_futex_wait_(&l->state_, 2u, deadline) == SP_TIMEDOUT)
+      return sp_xchg_acq_rel_(&l->state_, 2u) == 0 ? SP_OK : SP_TIMEDOUT;
   }
-  sp_mutex_unlock_(&l->mu_);
-  return rc;
+  return SP_OK;
 }
 
 int sp_lock_acquire(sp_lock_t *l, int64_t timeout_ns) {
-  if (SP_BAD_(l, SP_MAGIC_LOCK_) || timeout_ns < SP_FOREVER)
+  if (SP_INVALID_(l, SP_MAGIC_LOCK_) || timeout_ns < SP_FOREVER)
     return SP_EINVAL;
-  int expected = 0;
-  if (SP_LIKELY_(sp_cas_acquire_(&l->state_, &expected, 1)))
+  uint32_t expected = 0;
+  if (SP_LIKELY_(sp_cas_acquire_(&l->state_, &expected, 1u)))
     return SP_OK;
   if (timeout_ns == 0)
     return SP_BUSY;
-  int64_t deadline;
-  sp_deadline_(timeout_ns, &deadline);
-  return sp_lock_slow_(l, deadline);
+  int64_t deadline = SP_NEVER_;
+  (void)sp_deadline_(timeout_ns, &deadline);
+  __atomic_fetch_add(&l->waiters_, 1u, __ATOMIC_RELAXED);
+  int rc = sp_lock_slow_(l, deadline);
+  __atomic_fetch_sub(&l->waiters_, 1u, __ATOMIC_RELEASE);
+  return rc;
 }
 
 int sp_lock_release(sp_lock_t *l) {
-  if (SP_BAD_(l, SP_MAGIC_LOCK_))
+  if (SP_INVALID_(l, SP_MAGIC_LOCK_))
     return SP_EINVAL;
-  int old = sp_xchg_acq_rel_(&l->state_, 0);
+  uint32_t old = sp_xchg_release_(&l->state_, 0u);
   if (SP_LIKELY_(old == 1))
     return SP_OK;
   if (old == 0)
     return SP_EPERM;
-  int rc = sp_mutex_lock_(&l->mu_);
-  if (rc != SP_OK)
-    return rc;
-  if (l->waiters_ != 0)
-    sp_cond_backend_signal_(&l->cv_);
-  sp_mutex_unlock_(&l->mu_);
+  sp_futex_wake_(&l->state_, 0); /* l may be gone: the address only */
   return SP_OK;
 }
 
 int sp_lock_locked(sp_lock_t *l) {
-  if (SP_BAD_(l, SP_MAGIC_LOCK_))
+  if (SP_INVALID_(l, SP_MAGIC_LOCK_))
     return SP_EINVAL;
   return sp_load_relaxed_(&l->state_) != 0;
 }

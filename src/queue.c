@@ -32,37 +32,46 @@
  * fails with SP_ENOMEM after a wakeup), because it waited only while
  * count_ == maxsize_, which implies cap_ == maxsize_, and cap_ never shrinks.
  *
- * The test seam sp_queue_set_alloc_fail_after_() (src/test_hooks.h) makes
- * the allocator fail, so tests can check that SP_ENOMEM loses nothing. */
+ * The allocation is fault site SP_FAULT_ALLOC_ (src/fault.h), so tests can
+ * make it fail and check that SP_ENOMEM loses nothing.
+ *
+ * Static initialisation: SP_QUEUE_INIT(maxsize) fills maxsize_ and leaves
+ * magic_ 0; the first call checks it (0 to INT_MAX) through sp_lazy_init_,
+ * and every call returns SP_EINVAL if it is bad. A zero-filled queue is an
+ * unbounded FIFO queue.
+ *
+ * Lifetime: every wake-up is made under mu_, and each call's last access is
+ * the unlock of mu_ (src/mutex.c's rule); a got item is stored to the
+ * caller's pointer before that unlock. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-#include "test_hooks.h"
-
-/* Allocations left before they start failing; < 0: never fail (atomic). */
-static int sp_queue_alloc_budget_ = -1;
-
-void sp_queue_set_alloc_fail_after_(int n) {
-  __atomic_store_n(&sp_queue_alloc_budget_, n < 0 ? -1 : n, __ATOMIC_SEQ_CST);
-}
 
 static void *sp_queue_realloc_(void *p, size_t bytes) {
-  int n = __atomic_load_n(&sp_queue_alloc_budget_, __ATOMIC_RELAXED);
-  while (SP_UNLIKELY_(n >= 0)) {
-    if (n == 0)
-      return NULL;
-    if (__atomic_compare_exchange_n(&sp_queue_alloc_budget_, &n, n - 1, 0,
-                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-      break;
-  }
+  if (sp_fault_hit_(SP_FAULT_ALLOC_))
+    return NULL;
   return realloc(p, bytes);
 }
 
 /* The most items a queue holds: sp_queue_size() reports an int. */
-#define SP_QUEUE_LIMIT_ ((size_t)INT_MAX)
+#define SP_QUEUE_LIMIT_     ((size_t)INT_MAX)
 #define SP_QUEUE_FIRST_CAP_ ((size_t)8)
+
+/* First use of a statically initialised queue: check its maxsize. */
+static int sp_queue_setup_(void *p) {
+  sp_queue_t *q = p;
+  return q->maxsize_ <= SP_QUEUE_LIMIT_ ? SP_OK : SP_EINVAL;
+}
+
+/* SP_OK for a usable queue (set up if statically initialised), SP_EINVAL for
+ * a bad one, or the first-use set-up's error. */
+static inline int sp_queue_ready_(sp_queue_t *q) {
+  if (q == NULL)
+    return SP_EINVAL;
+  return sp_lazy_init_(&q->magic_, SP_MAGIC_QUEUE_, sp_queue_setup_, q);
+}
 
 int sp_queue_init(sp_queue_t *q, int maxsize) {
   if (q == NULL || maxsize < 0)
@@ -72,7 +81,7 @@ int sp_queue_init(sp_queue_t *q, int maxsize) {
     return rc;
   rc = sp_cond_init(&q->not_empty_);
   if (rc != SP_OK)
-    goto fail_mu;
+    return rc;
   rc = sp_cond_init(&q->not_full_);
   if (rc != SP_OK)
     goto fail_not_empty;
@@ -88,33 +97,30 @@ int sp_queue_init(sp_queue_t *q, int maxsize) {
   q->magic_ = SP_MAGIC_QUEUE_;
   return SP_OK;
 fail_not_full:
-  sp_cond_destroy(&q->not_full_);
+  (void)sp_cond_destroy(&q->not_full_);
 fail_not_empty:
-  sp_cond_destroy(&q->not_empty_);
-fail_mu:
-  sp_mutex_destroy(&q->mu_);
+  (void)sp_cond_destroy(&q->not_empty_);
   return rc;
 }
 
 int sp_queue_destroy(sp_queue_t *q) {
-  if (SP_BAD_(q, SP_MAGIC_QUEUE_))
-    return SP_EINVAL;
-  int rc = sp_mutex_lock_(&q->mu_);
+  int rc = sp_queue_ready_(q);
   if (rc != SP_OK)
     return rc;
-  unsigned waiters = q->not_empty_.nwaiters_ + q->not_full_.nwaiters_ +
-                     q->all_done_.nwaiters_;
+  (void)sp_mutex_lock_(&q->mu_);
+  unsigned waiters =
+      q->not_empty_.nwaiters_ + q->not_full_.nwaiters_ + q->all_done_.nwaiters_;
   sp_mutex_unlock_(&q->mu_);
   if (waiters != 0)
     return SP_EPERM;
-  q->magic_ = 0;
+  q->magic_ = SP_MAGIC_DEAD_;
   free(q->buf_);
   q->buf_ = NULL;
   q->cap_ = q->count_ = 0;
-  sp_cond_destroy(&q->all_done_);
-  sp_cond_destroy(&q->not_full_);
-  sp_cond_destroy(&q->not_empty_);
-  sp_mutex_destroy(&q->mu_);
+  (void)sp_cond_destroy(&q->all_done_);
+  (void)sp_cond_destroy(&q->not_full_);
+  (void)sp_cond_destroy(&q->not_empty_);
+  (void)sp_mutex_destroy(&q->mu_);
   return SP_OK;
 }
 
@@ -145,14 +151,13 @@ static int sp_queue_grow_(sp_queue_t *q) {
 }
 
 int sp_queue_put(sp_queue_t *q, void *item, int64_t timeout_ns) {
-  if (SP_BAD_(q, SP_MAGIC_QUEUE_))
-    return SP_EINVAL;
+  int rc = sp_queue_ready_(q);
+  if (rc != SP_OK)
+    return rc;
   int64_t deadline;
   if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
     return SP_EINVAL;
-  int rc = sp_mutex_lock_(&q->mu_);
-  if (rc != SP_OK)
-    return rc;
+  rc = sp_mutex_lock_(&q->mu_);
   size_t max = q->maxsize_;
   if (max > 0 && q->count_ == max && timeout_ns == 0)
     rc = SP_BUSY;
@@ -178,14 +183,15 @@ int sp_queue_put(sp_queue_t *q, void *item, int64_t timeout_ns) {
 }
 
 int sp_queue_get(sp_queue_t *q, void **item, int64_t timeout_ns) {
-  if (SP_BAD_(q, SP_MAGIC_QUEUE_) || item == NULL)
+  int rc = sp_queue_ready_(q);
+  if (rc != SP_OK)
+    return rc;
+  if (item == NULL)
     return SP_EINVAL;
   int64_t deadline;
   if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
     return SP_EINVAL;
-  int rc = sp_mutex_lock_(&q->mu_);
-  if (rc != SP_OK)
-    return rc;
+  rc = sp_mutex_lock_(&q->mu_);
   if (q->count_ == 0 && timeout_ns == 0)
     rc = SP_BUSY;
   while (rc == SP_OK && q->count_ == 0) {
@@ -206,22 +212,20 @@ int sp_queue_get(sp_queue_t *q, void **item, int64_t timeout_ns) {
 }
 
 int sp_queue_size(sp_queue_t *q) {
-  if (SP_BAD_(q, SP_MAGIC_QUEUE_))
-    return SP_EINVAL;
-  int rc = sp_mutex_lock_(&q->mu_);
+  int rc = sp_queue_ready_(q);
   if (rc != SP_OK)
     return rc;
+  (void)sp_mutex_lock_(&q->mu_);
   int n = (int)q->count_;
   sp_mutex_unlock_(&q->mu_);
   return n;
 }
 
 int sp_queue_task_done(sp_queue_t *q) {
-  if (SP_BAD_(q, SP_MAGIC_QUEUE_))
-    return SP_EINVAL;
-  int rc = sp_mutex_lock_(&q->mu_);
+  int rc = sp_queue_ready_(q);
   if (rc != SP_OK)
     return rc;
+  rc = sp_mutex_lock_(&q->mu_);
   if (q->unfinished_ == 0) {
     rc = SP_EPERM;
   } else if (--q->unfinished_ == 0 && q->all_done_.nwaiters_ != 0) {
@@ -232,14 +236,13 @@ int sp_queue_task_done(sp_queue_t *q) {
 }
 
 int sp_queue_join(sp_queue_t *q, int64_t timeout_ns) {
-  if (SP_BAD_(q, SP_MAGIC_QUEUE_))
-    return SP_EINVAL;
+  int rc = sp_queue_ready_(q);
+  if (rc != SP_OK)
+    return rc;
   int64_t deadline;
   if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
     return SP_EINVAL;
-  int rc = sp_mutex_lock_(&q->mu_);
-  if (rc != SP_OK)
-    return rc;
+  rc = sp_mutex_lock_(&q->mu_);
   if (q->unfinished_ > 0 && timeout_ns == 0)
     rc = SP_BUSY;
   while (rc == SP_OK && q->unfinished_ > 0) {

@@ -1,80 +1,100 @@
-/* sp_rlock_t: Python's RLock, as an sp_lock_t plus an owner and a count
- * (the design of CPython's C RLock).
+/* sp_rlock_t: Python's RLock, as a lock word holding the owner's thread id
+ * (the algorithm of sp_mutex_t, src/mutex.c, which this file shares through
+ * sp_word_lock_slow_ and sp_word_unlock_slow_) plus the owner's count.
  *
  * Invariants:
- *  - lock_ is held exactly while the rlock has an owner; owner_ is the
- *    owner's thread id from just after lock_ is acquired until just before
- *    it is released, and 0 otherwise; count_ >= 1 is the owner's depth.
- *  - Only the owner writes owner_ (to itself, then to 0) and count_.
+ *  - The word's owner bits hold the owner's id exactly while the rlock has
+ *    an owner; count_ >= 1 is the owner's depth. Only the owner writes
+ *    count_ (it sets count_ = 1 right after taking the word, and frees the
+ *    word only after its count went to 0).
+ *  - The word never has SP_LW_DEFERRED_ (an rlock is not a condition's
+ *    mutex), only SP_LW_WAITERS_.
  *
- * Why a thread may test ownership with a plain (relaxed) load of owner_: a
- * thread T reads its own id only if T itself stored it (ids are unique among
- * live threads), and T stores 0 before releasing, so by read-write coherence
- * T never reads back its own id after its release. Any other value means "not
- * mine", whether or not it is stale. So a nested acquire or release touches
- * only count_, which is the owner's, and needs no atomic instruction.
+ * Why a thread may test ownership with a relaxed load of the word: a thread
+ * T reads its own id in the owner bits only between its own acquire and its
+ * own final release (src/mutex.c, "Owner checks"); any other value means
+ * "not mine", whether or not it is stale. So a nested acquire or release
+ * touches only count_, which is the owner's, with no atomic instruction.
  *
- * count_ and owner_ pass from one owner to the next through lock_, whose
- * acquire/release give the needed happens-before. The uncontended first
- * acquire and last release are sp_lock_t's fast paths (one CAS, one
- * exchange); contention uses its mutex and condition. */
+ * count_ passes from one owner to the next through the word's acquire CAS
+ * and release exchange/CAS, which give the needed happens-before.
+ *
+ * Lifetime: the final release's last access to the rlock is the CAS or
+ * exchange that frees the word; then only the futex wake call on its
+ * address. waiters_ is touched only by threads inside acquire. */
 #include "internal.h"
 
 int sp_rlock_init(sp_rlock_t *r) {
   if (r == NULL)
     return SP_EINVAL;
-  int rc = sp_lock_init(&r->lock_);
-  if (rc != SP_OK)
-    return rc;
-  r->owner_ = 0;
+  r->word_ = 0;
+  r->waiters_ = 0;
+  r->spare_ = 0;
   r->count_ = 0;
   r->magic_ = SP_MAGIC_RLOCK_;
   return SP_OK;
 }
 
 int sp_rlock_destroy(sp_rlock_t *r) {
-  if (SP_BAD_(r, SP_MAGIC_RLOCK_))
+  if (SP_INVALID_(r, SP_MAGIC_RLOCK_))
     return SP_EINVAL;
-  if (sp_lock_locked(&r->lock_) != 0)
+  if (sp_load_acquire_(&r->word_) != 0 || sp_load_acquire_(&r->waiters_) != 0)
     return SP_EPERM;
-  int rc = sp_lock_destroy(&r->lock_); /* SP_EPERM if a thread waits */
-  if (rc != SP_OK)
-    return rc;
-  r->magic_ = 0;
+  r->magic_ = SP_MAGIC_DEAD_;
   return SP_OK;
 }
 
+static SP_NOINLINE_ int sp_rlock_slow_(sp_rlock_t *r, uint32_t self,
+                                       int64_t timeout_ns) {
+  if (timeout_ns == 0)
+    return SP_BUSY;
+  int64_t deadline = SP_NEVER_;
+  (void)sp_deadline_(timeout_ns, &deadline);
+  __atomic_fetch_add(&r->waiters_, 1u, __ATOMIC_RELAXED);
+  int rc = sp_word_lock_slow_(&r->word_, self, deadline);
+  if (rc == SP_OK)
+    r->count_ = 1;
+  __atomic_fetch_sub(&r->waiters_, 1u, __ATOMIC_RELEASE);
+  return rc;
+}
+
 int sp_rlock_acquire(sp_rlock_t *r, int64_t timeout_ns) {
-  if (SP_BAD_(r, SP_MAGIC_RLOCK_) || timeout_ns < SP_FOREVER)
+  if (SP_INVALID_(r, SP_MAGIC_RLOCK_) || timeout_ns < SP_FOREVER)
     return SP_EINVAL;
-  uintptr_t self = sp_thread_id_();
-  if (sp_load_relaxed_(&r->owner_) == self) {
+  uint32_t self = sp_self_();
+  uint32_t v = sp_load_relaxed_(&r->word_);
+  if (SP_LW_OWNER_(v) == self) {
     if (SP_UNLIKELY_(r->count_ == UINT64_MAX))
       return SP_EPERM;
     r->count_++;
     return SP_OK;
   }
-  int rc = sp_lock_acquire(&r->lock_, timeout_ns);
-  if (rc != SP_OK)
-    return rc;
-  r->count_ = 1;
-  sp_store_relaxed_(&r->owner_, self);
-  return SP_OK;
+  v = 0;
+  if (SP_LIKELY_(sp_cas_acquire_(&r->word_, &v, self))) {
+    r->count_ = 1;
+    return SP_OK;
+  }
+  return sp_rlock_slow_(r, self, timeout_ns);
 }
 
 int sp_rlock_release(sp_rlock_t *r) {
-  if (SP_BAD_(r, SP_MAGIC_RLOCK_))
+  if (SP_INVALID_(r, SP_MAGIC_RLOCK_))
     return SP_EINVAL;
-  if (sp_load_relaxed_(&r->owner_) != sp_thread_id_())
+  uint32_t self = sp_self_();
+  uint32_t v = sp_load_relaxed_(&r->word_);
+  if (SP_LW_OWNER_(v) != self)
     return SP_EPERM;
   if (--r->count_ != 0)
     return SP_OK;
-  sp_store_relaxed_(&r->owner_, (uintptr_t)0);
-  return sp_lock_release(&r->lock_);
+  v = self;
+  if (SP_LIKELY_(sp_cas_release_(&r->word_, &v, 0u)))
+    return SP_OK;
+  sp_word_unlock_slow_(&r->word_); /* r may be gone after its exchange */
+  return SP_OK;
 }
 
 int sp_rlock_is_owned(sp_rlock_t *r) {
-  if (SP_BAD_(r, SP_MAGIC_RLOCK_))
+  if (SP_INVALID_(r, SP_MAGIC_RLOCK_))
     return SP_EINVAL;
-  return sp_load_relaxed_(&r->owner_) == sp_thread_id_();
+  return SP_LW_OWNER_(sp_load_relaxed_(&r->word_)) == sp_self_();
 }

@@ -26,23 +26,56 @@
  *  - a timed-out waiter re-tests value_ under mu_ and takes a unit if there
  *    is one (SP_OK), so a wakeup that raced with its timeout is used, not
  *    lost; it leaves with SP_TIMEDOUT only when value_ is 0.
- * So a unit is never left unclaimed while an acquirer sleeps. */
+ * So a unit is never left unclaimed while an acquirer sleeps.
+ *
+ * Static initialisation: SP_SEM_INIT(value, bound) fills value_ and bound_
+ * and leaves magic_ 0; the first call checks them (the checks of
+ * sp_sem_init) through sp_lazy_init_ and returns SP_EINVAL from every call
+ * if they are bad. A zero-filled semaphore is an unbounded one of value 0.
+ *
+ * Lifetime: release makes units available under mu_ and signals under mu_;
+ * its last access to the semaphore is the unlock of mu_, which obeys the
+ * mutex's rule (src/mutex.c): after freeing the word it only wakes, and
+ * posts the emulated condition's chosen waiters, which are still inside
+ * their wait. So an acquirer that took the unit may destroy the semaphore
+ * as soon as it returns, even if the releaser has not returned yet.
+ *
+ * Errors: a wait that fails with SP_ESYS (a per-wait semaphore could not be
+ * made; a zero-filled condition's set-up failed) re-tests value_ under mu_
+ * like a timed-out one: it takes a unit that is there (SP_OK), else returns
+ * the error with the value unchanged by this call. */
 
 #include <limits.h>
 
 #include "internal.h"
 
+static int sp_sem_params_ok_(int value, int bound) {
+  return value >= 0 && bound >= 0 && (bound == 0 || value <= bound);
+}
+
+/* First use of a statically initialised semaphore: check its parameters. */
+static int sp_sem_setup_(void *p) {
+  sp_sem_t *s = p;
+  return sp_sem_params_ok_(s->value_, s->bound_) ? SP_OK : SP_EINVAL;
+}
+
+/* SP_OK for a usable semaphore (set up if zero-filled), SP_EINVAL for a bad
+ * one, or the first-use set-up's error. */
+static inline int sp_sem_ready_(sp_sem_t *s) {
+  if (s == NULL)
+    return SP_EINVAL;
+  return sp_lazy_init_(&s->magic_, SP_MAGIC_SEM_, sp_sem_setup_, s);
+}
+
 int sp_sem_init(sp_sem_t *s, int value, int bound) {
-  if (s == NULL || value < 0 || bound < 0 || (bound > 0 && value > bound))
+  if (s == NULL || !sp_sem_params_ok_(value, bound))
     return SP_EINVAL;
   int rc = sp_mutex_init(&s->mu_);
   if (rc != SP_OK)
     return rc;
   rc = sp_cond_init(&s->cv_);
-  if (rc != SP_OK) {
-    sp_mutex_destroy(&s->mu_);
+  if (rc != SP_OK)
     return rc;
-  }
   s->value_ = value;
   s->bound_ = bound;
   s->magic_ = SP_MAGIC_SEM_;
@@ -50,30 +83,28 @@ int sp_sem_init(sp_sem_t *s, int value, int bound) {
 }
 
 int sp_sem_destroy(sp_sem_t *s) {
-  if (SP_BAD_(s, SP_MAGIC_SEM_))
-    return SP_EINVAL;
-  int rc = sp_mutex_lock_(&s->mu_);
+  int rc = sp_sem_ready_(s);
   if (rc != SP_OK)
     return rc;
+  (void)sp_mutex_lock_(&s->mu_);
   unsigned waiters = s->cv_.nwaiters_;
   sp_mutex_unlock_(&s->mu_);
   if (waiters != 0)
     return SP_EPERM;
-  s->magic_ = 0;
-  sp_cond_destroy(&s->cv_);
-  sp_mutex_destroy(&s->mu_);
+  s->magic_ = SP_MAGIC_DEAD_;
+  (void)sp_cond_destroy(&s->cv_);
+  (void)sp_mutex_destroy(&s->mu_);
   return SP_OK;
 }
 
 int sp_sem_acquire(sp_sem_t *s, int64_t timeout_ns) {
-  if (SP_BAD_(s, SP_MAGIC_SEM_))
-    return SP_EINVAL;
+  int rc = sp_sem_ready_(s);
+  if (rc != SP_OK)
+    return rc;
   int64_t deadline;
   if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
     return SP_EINVAL;
-  int rc = sp_mutex_lock_(&s->mu_);
-  if (rc != SP_OK)
-    return rc;
+  rc = sp_mutex_lock_(&s->mu_);
   if (s->value_ == 0 && timeout_ns == 0)
     rc = SP_BUSY;
   while (rc == SP_OK && s->value_ == 0) {
@@ -88,11 +119,12 @@ int sp_sem_acquire(sp_sem_t *s, int64_t timeout_ns) {
 }
 
 int sp_sem_release(sp_sem_t *s, int n) {
-  if (SP_BAD_(s, SP_MAGIC_SEM_) || n < 1)
-    return SP_EINVAL;
-  int rc = sp_mutex_lock_(&s->mu_);
+  int rc = sp_sem_ready_(s);
   if (rc != SP_OK)
     return rc;
+  if (n < 1)
+    return SP_EINVAL;
+  (void)sp_mutex_lock_(&s->mu_);
   int limit = s->bound_ > 0 ? s->bound_ : INT_MAX;
   if (n > limit - s->value_) {
     sp_mutex_unlock_(&s->mu_);
@@ -109,11 +141,10 @@ int sp_sem_release(sp_sem_t *s, int n) {
 }
 
 int sp_sem_value(sp_sem_t *s) {
-  if (SP_BAD_(s, SP_MAGIC_SEM_))
-    return SP_EINVAL;
-  int rc = sp_mutex_lock_(&s->mu_);
+  int rc = sp_sem_ready_(s);
   if (rc != SP_OK)
     return rc;
+  (void)sp_mutex_lock_(&s->mu_);
   int v = s->value_;
   sp_mutex_unlock_(&s->mu_);
   return v;

@@ -6,10 +6,8 @@
 #ifndef SP_TEST_HOOKS_H_
 #define SP_TEST_HOOKS_H_
 
-/* Make the queue's allocator (src/queue.c) fail: the next n allocations
- * succeed, then every later one fails, until called again with n < 0, which
- * turns failing off (the default). Global to all queues; thread-safe. */
-void sp_queue_set_alloc_fail_after_(int n);
+/* The fault-injection seam: sp_fault_set_(site, k) and friends. */
+#include "fault.h"
 
 /* The state of the first CPU waiter of a PRIORITY interpreter lock
  * (src/gil.c's SP_GW_* values, below), or -1 if none waits. Thread-safe. */

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef _WIN32
 #include <windows.h>
@@ -170,8 +171,12 @@ long t_iters(long n) {
 }
 
 int64_t t_stress_deadline(void) {
-  return t_now_ns() +
-         (int64_t)(t_env_double_("SP_STRESS_SECONDS", 2.0) * 1e9);
+  return t_now_ns() + (int64_t)(t_env_double_("SP_STRESS_SECONDS", 2.0) * 1e9);
+}
+
+int t_exact_wakeups(void) {
+  return strcmp(sp_backend(), "sem") == 0 ||
+         strcmp(sp_backend(), "win32-sem") == 0;
 }
 
 int t_run(const char *name, const struct CMUnitTest *tests, size_t n) {

@@ -69,6 +69,11 @@ static inline int t_inc(int *p) {
 long t_iters(long n);
 int64_t t_stress_deadline(void);
 
+/* 1 on the backends whose condition never returns spuriously ("sem",
+ * "win32-sem", documented in cond.h), where wakeups can be counted exactly;
+ * asked of the library at run time (sp_backend()). */
+int t_exact_wakeups(void);
+
 /* Run the group on the library's backend and print its name. */
 int t_run(const char *name, const struct CMUnitTest *tests, size_t n);
 #define T_RUN(name, tests) t_run(name, tests, sizeof(tests) / sizeof(tests[0]))

@@ -24,14 +24,11 @@ static void test_version_and_backend(void **state) {
   snprintf(expect, sizeof expect, "%d.%d.%d", SP_VERSION_MAJOR,
            SP_VERSION_MINOR, SP_VERSION_PATCH);
   assert_string_equal(expect, sp_version());
-  assert_string_equal(SP_BACKEND_NAME, sp_backend());
   const char *known[] = {"pthread", "sem", "win32", "win32-sem"};
   int found = 0;
   for (size_t i = 0; i < 4; i++)
     found += strcmp(known[i], sp_backend()) == 0;
   assert_int_equal(1, found);
-  assert_int_equal(1, SP_BACKEND_PTHREAD + SP_BACKEND_SEM + SP_BACKEND_WIN32 +
-                          SP_BACKEND_WIN32_SEM);
 }
 
 static void test_mutex_bad_inputs(void **state) {
@@ -42,7 +39,8 @@ static void test_mutex_bad_inputs(void **state) {
   assert_rc(SP_EINVAL, sp_mutex_lock(NULL));
   assert_rc(SP_EINVAL, sp_mutex_trylock(NULL));
   assert_rc(SP_EINVAL, sp_mutex_unlock(NULL));
-  memset(&m, 0, sizeof m); /* never initialised */
+  memset(&m, 0xA5,
+         sizeof m); /* garbage: not an object (zero-filled is valid) */
   assert_rc(SP_EINVAL, sp_mutex_lock(&m));
   assert_rc(SP_EINVAL, sp_mutex_destroy(&m));
   assert_rc(SP_OK, sp_mutex_init(&m));

@@ -51,7 +51,7 @@ static void *timed_cond_waiter(void *p) {
   int rc;
   do
     rc = sp_cond_wait(&s->c, &s->m, 150 * MS);
-  while (rc == SP_OK && !s->go && !(SP_BACKEND_SEM || SP_BACKEND_WIN32_SEM));
+  while (rc == SP_OK && !s->go && !t_exact_wakeups());
   s->elapsed = t_now_ns() - t0;
   s->rc = rc;
   assert_rc(SP_OK, sp_mutex_unlock(&s->m));

@@ -14,7 +14,7 @@
 #include "../src/test_hooks.h"
 
 #define ITEM(x) ((void *)(uintptr_t)(x))
-#define VAL(p) ((uintptr_t)(p))
+#define VAL(p)  ((uintptr_t)(p))
 
 typedef struct {
   sp_queue_t q;
@@ -34,8 +34,8 @@ static void init_shared(shared_t *s, int maxsize) {
  * its mutex), so a test can wait until its waiters are really blocked. */
 static unsigned sleepers(sp_queue_t *q) {
   assert_rc(SP_OK, sp_mutex_lock(&q->mu_));
-  unsigned n = q->not_empty_.nwaiters_ + q->not_full_.nwaiters_ +
-               q->all_done_.nwaiters_;
+  unsigned n =
+      q->not_empty_.nwaiters_ + q->not_full_.nwaiters_ + q->all_done_.nwaiters_;
   assert_rc(SP_OK, sp_mutex_unlock(&q->mu_));
   return n;
 }
@@ -68,7 +68,8 @@ static void test_bad_inputs(void **state) {
   assert_rc(SP_EINVAL, sp_queue_size(NULL));
   assert_rc(SP_EINVAL, sp_queue_task_done(NULL));
   assert_rc(SP_EINVAL, sp_queue_join(NULL, 0));
-  memset(&q, 0, sizeof q); /* never initialised */
+  memset(&q, 0xA5,
+         sizeof q); /* garbage: not an object (zero-filled is valid) */
   assert_rc(SP_EINVAL, sp_queue_put(&q, item, 0));
   assert_rc(SP_EINVAL, sp_queue_get(&q, &item, 0));
   assert_rc(SP_EINVAL, sp_queue_size(&q));
@@ -88,7 +89,7 @@ static void test_bad_inputs(void **state) {
     item = ITEM(5);
     assert_rc(SP_EINVAL, sp_queue_get(&q, &item, -2));
     assert_rc(SP_EINVAL, sp_queue_get(&q, &item, INT64_MIN));
-    assert_int_equal(5, VAL(item)); /* not written */
+    assert_int_equal(5, VAL(item));         /* not written */
     assert_int_equal(1, sp_queue_size(&q)); /* a bad get took nothing */
     assert_rc(SP_EINVAL, sp_queue_join(&q, -2));
     assert_rc(SP_EINVAL, sp_queue_join(&q, INT64_MIN));
@@ -288,7 +289,7 @@ static void join_worker(void *p, int i) {
       sp_queue_task_done(&j->q);
       break;
     }
-    sp_mutex_lock(&j->sum_mu);
+    assert_rc(SP_OK, sp_mutex_lock(&j->sum_mu));
     j->sum += (long)VAL(item);
     sp_mutex_unlock(&j->sum_mu);
     t_sleep_ns(10000);
@@ -364,10 +365,10 @@ static void test_enomem_loses_nothing(void **state) {
   void *item;
   /* The very first allocation fails. */
   assert_rc(SP_OK, sp_queue_init(&q, 0));
-  sp_queue_set_alloc_fail_after_(0);
+  sp_fault_set_from_(SP_FAULT_ALLOC_, 1); /* every allocation fails */
   assert_rc(SP_ENOMEM, sp_queue_put(&q, ITEM(1), 0));
   assert_rc(SP_ENOMEM, sp_queue_put(&q, ITEM(1), SP_FOREVER));
-  sp_queue_set_alloc_fail_after_(-1);
+  sp_fault_clear_();
   assert_int_equal(0, sp_queue_size(&q));
   assert_rc(SP_OK, sp_queue_join(&q, 0)); /* no task was counted */
   assert_rc(SP_BUSY, sp_queue_get(&q, &item, 0));
@@ -385,13 +386,13 @@ static void test_enomem_loses_nothing(void **state) {
     for (int i = 0; i < 3; i++)
       assert_rc(SP_OK, sp_queue_put(&q, ITEM(next_put++), 0));
     assert_true(q.head_ != 0 && q.count_ == cap); /* full and wrapped */
-    sp_queue_set_alloc_fail_after_(0);
+    sp_fault_set_from_(SP_FAULT_ALLOC_, 1);       /* every allocation fails */
     for (int i = 0; i < 3; i++)
       assert_rc(SP_ENOMEM, sp_queue_put(&q, ITEM(9999), 10 * MS));
     assert_int_equal((int)cap, sp_queue_size(&q));
     assert_true(q.cap_ == cap);
     /* One growth may succeed, then the next fails. */
-    sp_queue_set_alloc_fail_after_(1);
+    sp_fault_set_from_(SP_FAULT_ALLOC_, 2); /* all but the next fail */
     while (q.count_ < q.cap_ || q.cap_ == cap)
       assert_rc(SP_OK, sp_queue_put(&q, ITEM(next_put++), 0));
     size_t cap2 = q.cap_;
@@ -400,7 +401,7 @@ static void test_enomem_loses_nothing(void **state) {
       assert_rc(SP_ENOMEM, sp_queue_put(&q, ITEM(9999), 0));
       assert_int_equal((int)cap2, sp_queue_size(&q));
     }
-    sp_queue_set_alloc_fail_after_(-1);
+    sp_fault_clear_();
     for (int i = 0; i < 5; i++)
       assert_rc(SP_OK, sp_queue_put(&q, ITEM(next_put++), 0));
     assert_int_equal((int)(next_put - next_get), sp_queue_size(&q));
@@ -470,21 +471,21 @@ static void test_destroy_with_waiters(void **state) {
  * (per-item counters), the count and the sum match, and every consumer sees
  * each producer's items in increasing order (FIFO per producer). Consumers
  * stop on a stop item after the producers are done. */
-#define NPROD 4
-#define NCONS 4
+#define NPROD     4
+#define NCONS     4
 #define STOP_ITEM ITEM(UINTPTR_MAX)
 
 typedef struct {
   sp_queue_t q;
   long per_producer;
   int64_t deadline;
-  long produced[NPROD]; /* written by each producer, read after join */
-  int *seen;            /* [NPROD * per_producer], atomic */
-  int violations;       /* atomic */
-  long consumed;        /* atomic */
+  long produced[NPROD];   /* written by each producer, read after join */
+  int *seen;              /* [NPROD * per_producer], atomic */
+  int violations;         /* atomic */
+  long consumed;          /* atomic */
   unsigned long long sum; /* atomic */
-  int max_size;         /* atomic */
-  int consumers_go;     /* atomic */
+  int max_size;           /* atomic */
+  int consumers_go;       /* atomic */
 } mpmc_t;
 
 static void producer(void *p, int i) {
@@ -629,7 +630,7 @@ static void test_stress_mpmc_unbounded(void **state) {
 /* Every test starts with allocation working, even after a failed one. */
 static int reset_alloc(void **state) {
   (void)state;
-  sp_queue_set_alloc_fail_after_(-1);
+  sp_fault_clear_();
   return 0;
 }
 
@@ -637,16 +638,11 @@ static int reset_alloc(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      QTEST(test_bad_inputs),
-      QTEST(test_fifo),
-      QTEST(test_wrap_and_grow),
-      QTEST(test_bounded_put),
-      QTEST(test_get_blocks),
-      QTEST(test_task_done_and_join),
-      QTEST(test_enomem_loses_nothing),
-      QTEST(test_destroy_with_waiters),
-      QTEST(test_stress_mpmc_bounded),
-      QTEST(test_stress_mpmc_unbounded),
+      QTEST(test_bad_inputs),           QTEST(test_fifo),
+      QTEST(test_wrap_and_grow),        QTEST(test_bounded_put),
+      QTEST(test_get_blocks),           QTEST(test_task_done_and_join),
+      QTEST(test_enomem_loses_nothing), QTEST(test_destroy_with_waiters),
+      QTEST(test_stress_mpmc_bounded),  QTEST(test_stress_mpmc_unbounded),
   };
   return T_RUN("queue", tests);
 }

@@ -12,9 +12,9 @@
 
 typedef struct {
   sp_sem_t s;
-  int phase;    /* atomic: the phase number the workers record */
-  int done;     /* atomic: successful acquires by workers */
-  int inside;   /* atomic */
+  int phase;  /* atomic: the phase number the workers record */
+  int done;   /* atomic: successful acquires by workers */
+  int inside; /* atomic */
   int max_inside;
   int limit;
   int violations; /* atomic */
@@ -91,7 +91,8 @@ static void test_constructor_and_bad_inputs(void **state) {
   assert_rc(SP_EINVAL, sp_sem_acquire(NULL, 0));
   assert_rc(SP_EINVAL, sp_sem_release(NULL, 1));
   assert_rc(SP_EINVAL, sp_sem_value(NULL));
-  memset(&s, 0, sizeof s); /* never initialised */
+  memset(&s, 0xA5,
+         sizeof s); /* garbage: not an object (zero-filled is valid) */
   assert_rc(SP_EINVAL, sp_sem_acquire(&s, 0));
   assert_rc(SP_EINVAL, sp_sem_release(&s, 1));
   assert_rc(SP_EINVAL, sp_sem_value(&s));

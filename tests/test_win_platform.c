@@ -28,13 +28,60 @@ static void *thread_id_main(void *arg) {
   return NULL;
 }
 
+/* The id is nonzero, stable, distinct between live threads, a multiple of
+ * 4 below 2^32 (the lock word keeps its two low bits for flags), and it is
+ * the thread's own GetCurrentThreadId (Windows and wine make those
+ * multiples of 4, so no scaling happens). */
 static void test_thread_id(void **state) {
   (void)state;
   uintptr_t self = sp_thread_id_(), other = 0;
   assert_true(self != 0);
   assert_true(sp_thread_id_() == self);
+  assert_int_equal(0, self & 3);
+  assert_true(self <= UINT32_MAX);
+  assert_true(self == (uintptr_t)GetCurrentThreadId());
   t_join(t_start(thread_id_main, &other));
   assert_true(other != 0 && other != self);
+  assert_int_equal(0, other & 3);
+}
+
+/* WaitOnAddress as sp_futex_wait_: a value mismatch returns at once, a
+ * timeout is reported only once the deadline has passed (early Win32
+ * timeouts come back as SP_OK, and a loop with the same deadline ends with
+ * SP_TIMEDOUT), and a wake ends a wait without a deadline. */
+struct waker {
+  uint32_t word;
+  int woken;
+};
+
+static void *wake_later(void *arg) {
+  struct waker *w = arg;
+  t_sleep_ns(30 * MS);
+  __atomic_store_n(&w->word, 1u, __ATOMIC_SEQ_CST);
+  sp_futex_wake_(&w->word, 0);
+  return NULL;
+}
+
+static void test_futex(void **state) {
+  (void)state;
+  uint32_t word = 7;
+  assert_rc(SP_OK, sp_futex_wait_(&word, 8, SP_NEVER_)); /* mismatch */
+  const int64_t tos[] = {0, 1, 1000, MS / 2, MS, 3 * MS / 2, 10 * MS};
+  for (size_t k = 0; k < sizeof tos / sizeof tos[0]; k++) {
+    int64_t deadline = sp_now_ns_() + tos[k];
+    int rc, spurious = 0;
+    while ((rc = sp_futex_wait_(&word, 7, deadline)) == SP_OK)
+      if (++spurious > 1000)
+        fail_msg("timeout %lld ns: no SP_TIMEDOUT", (long long)tos[k]);
+    assert_rc(SP_TIMEDOUT, rc);
+    assert_true(sp_now_ns_() >= deadline);
+  }
+  struct waker w = {0, 0};
+  t_thread t = t_start(wake_later, &w);
+  while (__atomic_load_n(&w.word, __ATOMIC_SEQ_CST) == 0)
+    assert_rc(SP_OK, sp_futex_wait_(&w.word, 0, SP_NEVER_));
+  t_join(t);
+  sp_futex_wake_(&w.word, 1); /* nobody waits: harmless */
 }
 
 /* Milliseconds are rounded up, never down; passed deadlines poll; far
@@ -60,6 +107,7 @@ static void test_wait_ms_rounding(void **state) {
   /* From a deadline: never less than the time left. */
   assert_int_equal(0, sp_win_wait_ms_(sp_now_ns_() - 1));
   assert_int_equal(0, sp_win_wait_ms_(0));
+  assert_int_equal(0, sp_win_wait_ms_(INT64_MIN)); /* no overflow */
   assert_int_equal(1, sp_win_wait_ms_(sp_now_ns_() + MS / 2));
   assert_in_range(sp_win_wait_ms_(sp_now_ns_() + 10 * MS), 9, 10);
   assert_int_equal(SP_WIN_MAX_WAIT_MS_, sp_win_wait_ms_(SP_NEVER_ - 1));
@@ -240,6 +288,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_clock),
       cmocka_unit_test(test_thread_id),
+      cmocka_unit_test(test_futex),
       cmocka_unit_test(test_wait_ms_rounding),
       cmocka_unit_test(test_sema_timeout_never_early),
       cmocka_unit_test(test_sema_post_is_kept),

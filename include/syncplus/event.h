@@ -10,16 +10,29 @@
  * thread whose sp_event_wait() returns SP_OK, or whose sp_event_is_set()
  * returns 1, because of that set.
  *
- * Every function returns SP_EINVAL for a NULL, uninitialised or destroyed
- * event. All functions are thread-safe except init and destroy, which must
- * not run concurrently with any other use of the same event.
+ * Static initialisation: a zero-filled sp_event_t, or SP_EVENT_INIT, is a
+ * clear event ready to use.
+ *
+ * Lifetime: an event may be destroyed, and its memory freed, as soon as the
+ * last thread that used it has returned, the setter included; a waiter that
+ * returned SP_OK may call sp_event_destroy at once (it waits for a setter
+ * still inside sp_event_set to leave).
+ *
+ * Errors: every function returns SP_EINVAL for a NULL or destroyed event
+ * (or memory that is not one), changing nothing. A wait may fail with
+ * SP_ESYS when the OS refuses it a resource (the "sem" and "win32-sem"
+ * backends make a semaphore per wait; a zero-filled event's first wait on
+ * the "pthread" backend sets up an OS condition); the event is unchanged.
+ *
+ * Thread-safety: all functions are thread-safe except init and destroy,
+ * which must not run concurrently with any other use of the same event.
+ * Not async-signal-safe: do not call them from a signal handler.
  *
  * Usage:
  *     // producer                      // consumer
- *     result = compute();              if (sp_event_wait(&done, 5 * SP_NS_PER_S)
- *     sp_event_set(&done);                 == SP_OK)
- *                                        use(result);
- *                                      else { ... SP_TIMEDOUT ... } */
+ *     result = compute();              if (sp_event_wait(&done, 5 *
+ * SP_NS_PER_S) sp_event_set(&done);                 == SP_OK) use(result); else
+ * { ... SP_TIMEDOUT ... } */
 #ifndef SYNCPLUS_EVENT_H
 #define SYNCPLUS_EVENT_H
 
@@ -33,17 +46,22 @@ extern "C" {
 typedef struct sp_event {
   sp_mutex_t mu_;
   sp_cond_t cv_;
-  int flag_;        /* 1 when set (atomic; written under mu_) */
-  uint64_t epoch_;  /* number of times the flag went from 0 to 1 (under mu_) */
-  unsigned magic_;
+  int flag_;       /* 1 when set (atomic; written under mu_) */
+  uint64_t epoch_; /* number of times the flag went from 0 to 1 (under mu_) */
+  unsigned magic_; /* 0: zero-filled, valid */
 } sp_event_t;
 
-/* Make *e an event whose flag is clear. SP_OK, or SP_ESYS/SP_ENOMEM when the
- * OS refuses. */
-SP_API int sp_event_init(sp_event_t *e);
+/* A static initializer: a clear event (all zero). */
+#define SP_EVENT_INIT                                                          \
+  { SP_MUTEX_INIT, SP_COND_INIT, 0, 0u, 0u }
+
+/* Make *e an event whose flag is clear. SP_OK; SP_EINVAL for NULL;
+ * SP_ESYS/SP_ENOMEM when the OS refuses (the "pthread" and "win32" backends
+ * set up an OS condition). */
+SP_API SP_NODISCARD int sp_event_init(sp_event_t *e);
 
 /* Destroy *e, set or not. SP_OK; SP_EPERM if threads are waiting in
- * sp_event_wait() (it stays usable). */
+ * sp_event_wait() (it stays usable, unchanged). */
 SP_API int sp_event_destroy(sp_event_t *e);
 
 /* Raise the flag and wake every thread waiting in sp_event_wait(). Setting
@@ -56,14 +74,15 @@ SP_API int sp_event_clear(sp_event_t *e);
 
 /* 1 if the flag is raised at the moment of the call, 0 if not, or
  * SP_EINVAL. */
-SP_API int sp_event_is_set(sp_event_t *e);
+SP_API SP_NODISCARD int sp_event_is_set(sp_event_t *e);
 
 /* Wait until the flag is raised, at most timeout_ns (SP_FOREVER: no limit;
  * 0: do not wait). SP_OK when the flag is raised at the call, or is raised
  * while the caller waits (even if cleared again before the caller runs);
  * SP_BUSY when timeout_ns is 0 and the flag is not raised; SP_TIMEDOUT when
- * the timeout passed without a set; SP_EINVAL for a timeout below -1. */
-SP_API int sp_event_wait(sp_event_t *e, int64_t timeout_ns);
+ * the timeout passed without a set (never earlier); SP_EINVAL for a timeout
+ * below -1; SP_ESYS/SP_ENOMEM when the OS refused the wait a resource. */
+SP_API SP_NODISCARD int sp_event_wait(sp_event_t *e, int64_t timeout_ns);
 
 #ifdef __cplusplus
 }

@@ -3,15 +3,30 @@
  * A binary lock with a timed acquire that any thread may release (it has no
  * owner): a thread can acquire it and another release it, which makes it a
  * binary semaphore as well as a lock. It is not recursive: a thread that
- * acquires it twice blocks until someone releases it.
+ * acquires it twice blocks until someone releases it. Memory: whatever a
+ * thread wrote before releasing is visible to the thread that acquires it
+ * next.
  *
- * Fast paths: an uncontended acquire or release is one atomic instruction;
- * the internal mutex and condition are touched only when threads wait.
- * Waiters are not ordered (a releasing thread may re-acquire before a waiter
- * wakes), as in CPython.
+ * Design: one futex state word (0 free, 1 held, 2 held and maybe waited
+ * on). An uncontended acquire is one compare-and-swap and a release one
+ * exchange; a contended acquire spins briefly, then sleeps on the word.
+ * Waiters are not ordered (a releasing thread may re-acquire before a
+ * waiter wakes), as in CPython.
  *
- * Every function returns SP_EINVAL for a NULL, uninitialised or destroyed
- * lock. All functions are thread-safe except init and destroy. */
+ * Static initialisation: a zero-filled sp_lock_t, or SP_LOCK_INIT, is an
+ * unlocked lock ready to use.
+ *
+ * Lifetime: a lock may be destroyed, and its memory freed, as soon as the
+ * last thread that used it has returned, including the thread that released
+ * it last: a release touches nothing once another thread can acquire the
+ * lock (it only makes the wake-up call on the word's address).
+ *
+ * Errors: every function returns SP_EINVAL for a NULL or destroyed lock (or
+ * memory that is not one), changing nothing. The lock needs no OS
+ * resources: nothing returns SP_ESYS or SP_ENOMEM.
+ *
+ * Thread-safety: all functions are thread-safe except init and destroy,
+ * which must not run concurrently with any other use of the same lock. */
 #ifndef SYNCPLUS_LOCK_H
 #define SYNCPLUS_LOCK_H
 
@@ -23,32 +38,39 @@ extern "C" {
 
 /* Embeddable; the fields are private. */
 typedef struct sp_lock {
-  int state_;        /* 0 free, 1 held, 2 held and maybe waited on (atomic) */
-  unsigned waiters_; /* threads in the slow path (under mu_) */
-  sp_mutex_t mu_;
-  sp_cond_t cv_;
-  unsigned magic_;
+  uint32_t state_;   /* 0 free, 1 held, 2 held and maybe waited on (atomic) */
+  uint32_t waiters_; /* threads sleeping or about to, in acquire (atomic) */
+  unsigned magic_;   /* 0: zero-filled, valid */
 } sp_lock_t;
 
-/* Make *l an unlocked lock. SP_OK, or SP_ESYS/SP_ENOMEM. */
-SP_API int sp_lock_init(sp_lock_t *l);
+/* A static initializer: an unlocked lock (all zero). */
+#define SP_LOCK_INIT                                                           \
+  { 0u, 0u, 0u }
+
+/* Make *l an unlocked lock. SP_OK; SP_EINVAL for NULL. */
+SP_API SP_NODISCARD int sp_lock_init(sp_lock_t *l);
 
 /* Destroy *l, locked or not. SP_OK; SP_EPERM if a thread is waiting in
- * sp_lock_acquire() (the lock stays usable). */
+ * sp_lock_acquire() (the lock stays usable, unchanged). */
 SP_API int sp_lock_destroy(sp_lock_t *l);
 
-/* Acquire *l, waiting at most timeout_ns (SP_FOREVER: no limit).
- * SP_OK when acquired; SP_BUSY when timeout_ns is 0 and the lock is held;
- * SP_TIMEDOUT when the timeout passed; SP_EINVAL for a timeout below -1.
- * Typical use:  if (sp_lock_acquire(&l, 50 * SP_NS_PER_MS) == SP_OK) {...} */
-SP_API int sp_lock_acquire(sp_lock_t *l, int64_t timeout_ns);
+/* Acquire *l, waiting at most timeout_ns (SP_FOREVER: no limit; 0: do not
+ * wait). SP_OK when acquired; SP_BUSY when timeout_ns is 0 and the lock is
+ * held; SP_TIMEDOUT when the timeout passed first (never earlier; the lock
+ * is unchanged by this call); SP_EINVAL for a timeout below -1.
+ * Typical use:
+ *     if (sp_lock_acquire(&l, 50 * SP_NS_PER_MS) == SP_OK) {
+ *       ...
+ *       sp_lock_release(&l);
+ *     } else { ... SP_TIMEDOUT: give up or retry ... } */
+SP_API SP_NODISCARD int sp_lock_acquire(sp_lock_t *l, int64_t timeout_ns);
 
-/* Release *l; any thread may call it. SP_OK; SP_EPERM if *l is not locked.
- * Wakes one waiter, if any. */
+/* Release *l; any thread may call it. SP_OK; SP_EPERM if *l is not locked
+ * (nothing changes). Wakes one waiter, if any. */
 SP_API int sp_lock_release(sp_lock_t *l);
 
 /* 1 if *l is locked at the moment of the call, 0 if not, SP_EINVAL. */
-SP_API int sp_lock_locked(sp_lock_t *l);
+SP_API SP_NODISCARD int sp_lock_locked(sp_lock_t *l);
 
 #ifdef __cplusplus
 }

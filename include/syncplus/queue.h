@@ -17,15 +17,26 @@
  * Memory: whatever a thread wrote before putting an item is visible to the
  * thread that gets that item.
  *
- * Every function returns SP_EINVAL for a NULL, uninitialised or destroyed
- * queue. All functions are thread-safe except init and destroy, which must
- * not run concurrently with any other use of the same queue.
+ * Static initialisation: `sp_queue_t q = SP_QUEUE_INIT(maxsize);` is a queue
+ * as sp_queue_init makes it (maxsize is checked on first use: every call
+ * returns SP_EINVAL if it is negative); a zero-filled sp_queue_t is an
+ * unbounded FIFO queue. Either needs sp_queue_destroy() to free its storage
+ * once items were put.
+ *
+ * Errors: every function returns SP_EINVAL for a NULL or destroyed queue (or
+ * memory that is not one), changing nothing. A wait may fail with SP_ESYS
+ * when the OS refuses it a resource (the "sem" and "win32-sem" backends make
+ * a semaphore per wait); the queue is then unchanged by the call.
+ *
+ * All functions are thread-safe except init and destroy, which must not run
+ * concurrently with any other use of the same queue.
  *
  * Usage, a worker pool:
  *     // producer                          // each worker
  *     for (...)                            for (;;) {
  *       sp_queue_put(&q, job, SP_FOREVER);   void *job;
- *     sp_queue_join(&q, SP_FOREVER);         sp_queue_get(&q, &job, SP_FOREVER);
+ *     sp_queue_join(&q, SP_FOREVER);         sp_queue_get(&q, &job,
+ * SP_FOREVER);
  *     // every job has been processed        if (job == NULL) break; // "stop"
  *                                            run(job);
  *                                            sp_queue_task_done(&q);
@@ -51,13 +62,21 @@ typedef struct sp_queue {
   size_t count_;        /* items in the queue */
   size_t maxsize_;      /* 0: unbounded */
   uint64_t unfinished_; /* items put and not yet marked done */
-  unsigned magic_;
+  unsigned magic_;      /* 0: not yet used, checked on first use */
 } sp_queue_t;
+
+/* A static initializer: an empty queue of at most maxsize items (an int
+ * constant expression; 0: unbounded). */
+#define SP_QUEUE_INIT(maxsize)                                                 \
+  {                                                                            \
+    SP_MUTEX_INIT, SP_COND_INIT, SP_COND_INIT, SP_COND_INIT, NULL, 0u, 0u, 0u, \
+        (size_t)(maxsize), 0u, 0u                                              \
+  }
 
 /* Make *q an empty queue holding at most maxsize items (0: unbounded, up to
  * INT_MAX). No storage is allocated until the first put. SP_OK; SP_EINVAL
  * for a negative maxsize; SP_ESYS/SP_ENOMEM when the OS refuses. */
-SP_API int sp_queue_init(sp_queue_t *q, int maxsize);
+SP_API SP_NODISCARD int sp_queue_init(sp_queue_t *q, int maxsize);
 
 /* Destroy *q and free its storage (the items themselves are the caller's).
  * SP_OK; SP_EPERM if threads are waiting in put, get or join (it stays
@@ -70,7 +89,8 @@ SP_API int sp_queue_destroy(sp_queue_t *q);
  * SP_TIMEDOUT when it stayed full until the timeout passed; SP_ENOMEM when
  * the storage could not grow (nothing changed: retry later, or drain the
  * queue); SP_EINVAL for a timeout below -1. */
-SP_API int sp_queue_put(sp_queue_t *q, void *item, int64_t timeout_ns);
+SP_API SP_NODISCARD int sp_queue_put(sp_queue_t *q, void *item,
+                                     int64_t timeout_ns);
 
 /* Remove the oldest item and store it in *item, waiting at most timeout_ns
  * (SP_FOREVER: no limit; 0: do not wait) while the queue is empty. SP_OK
@@ -78,11 +98,12 @@ SP_API int sp_queue_put(sp_queue_t *q, void *item, int64_t timeout_ns);
  * 0 and the queue is empty; SP_TIMEDOUT when it stayed empty until the
  * timeout passed; SP_EINVAL for a NULL item pointer or a timeout below -1.
  * *item is written only on SP_OK. */
-SP_API int sp_queue_get(sp_queue_t *q, void **item, int64_t timeout_ns);
+SP_API SP_NODISCARD int sp_queue_get(sp_queue_t *q, void **item,
+                                     int64_t timeout_ns);
 
 /* The number of items in the queue at the moment of the call, or
  * SP_EINVAL. */
-SP_API int sp_queue_size(sp_queue_t *q);
+SP_API SP_NODISCARD int sp_queue_size(sp_queue_t *q);
 
 /* Mark one item that was put as processed (a consumer calls it once per
  * item it got, when done with it). When every item put so far is marked,
@@ -95,7 +116,7 @@ SP_API int sp_queue_task_done(sp_queue_t *q);
  * wait). SP_OK at once if none is pending; SP_BUSY when timeout_ns is 0 and
  * items are pending; SP_TIMEDOUT when items were still pending when the
  * timeout passed; SP_EINVAL for a timeout below -1. */
-SP_API int sp_queue_join(sp_queue_t *q, int64_t timeout_ns);
+SP_API SP_NODISCARD int sp_queue_join(sp_queue_t *q, int64_t timeout_ns);
 
 #ifdef __cplusplus
 }

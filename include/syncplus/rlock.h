@@ -5,18 +5,31 @@
  * released for other threads when its owner has called sp_rlock_release()
  * as many times as it acquired. Only the owner may release it.
  *
- * Fast paths: an uncontended first acquire and the final release are one
- * atomic instruction each (those of sp_lock_t); a nested acquire or release
- * by the owner touches no shared state but the owner's own count. Waiters
- * are not ordered, as in CPython.
+ * Design: a lock word holding the owner's thread id (sp_mutex_t's) plus the
+ * owner's count. An uncontended first acquire is one compare-and-swap and
+ * the final release another; a nested acquire or release by the owner
+ * touches no shared state but the owner's own count. Waiters are not
+ * ordered, as in CPython. Memory: whatever the owner wrote before its final
+ * release is visible to the next owner.
+ *
+ * Static initialisation: a zero-filled sp_rlock_t, or SP_RLOCK_INIT, is an
+ * unlocked rlock ready to use.
+ *
+ * Lifetime: an rlock may be destroyed, and its memory freed, as soon as the
+ * last thread that used it has returned, including the thread that released
+ * it last (the final release touches nothing once another thread can take
+ * the lock, but for the wake-up call on the word's address).
  *
  * A thread must release what it acquired before it exits: the lock of a
  * thread that ended while owning it stays locked (and a later thread may be
  * given the same thread id by the OS).
  *
- * Every function returns SP_EINVAL for a NULL, uninitialised or destroyed
- * rlock. All functions are thread-safe except init and destroy, which must
- * not run concurrently with any other use of the same rlock.
+ * Errors: every function returns SP_EINVAL for a NULL or destroyed rlock
+ * (or memory that is not one), changing nothing. The rlock needs no OS
+ * resources: nothing returns SP_ESYS or SP_ENOMEM.
+ *
+ * Thread-safety: all functions are thread-safe except init and destroy,
+ * which must not run concurrently with any other use of the same rlock.
  *
  * Usage (a function that may be called with the lock already held):
  *     if (sp_rlock_acquire(&r, SP_FOREVER) == SP_OK) {
@@ -34,37 +47,42 @@ extern "C" {
 
 /* Embeddable; the fields are private. */
 typedef struct sp_rlock {
-  sp_lock_t lock_;   /* held exactly while the rlock has an owner */
-  uintptr_t owner_;  /* owner's thread id, 0 when free (atomic) */
-  uint64_t count_;   /* recursion depth, touched only by the owner */
-  unsigned magic_;
+  uint32_t word_;    /* 0 free, else owner's id | flags (atomic) */
+  unsigned magic_;   /* 0: zero-filled, valid */
+  uint32_t waiters_; /* threads in the slow path of acquire (atomic) */
+  uint32_t spare_;
+  uint64_t count_; /* recursion depth, touched only by the owner */
 } sp_rlock_t;
 
-/* Make *r an unlocked rlock. SP_OK, or SP_ESYS/SP_ENOMEM when the OS
- * refuses. */
-SP_API int sp_rlock_init(sp_rlock_t *r);
+/* A static initializer: an unlocked rlock (all zero). */
+#define SP_RLOCK_INIT                                                          \
+  { 0u, 0u, 0u, 0u, 0u }
+
+/* Make *r an unlocked rlock. SP_OK; SP_EINVAL for NULL. */
+SP_API SP_NODISCARD int sp_rlock_init(sp_rlock_t *r);
 
 /* Destroy *r. SP_OK; SP_EPERM if it is locked or a thread waits to acquire
- * it (it stays usable). */
+ * it (it stays usable, unchanged). */
 SP_API int sp_rlock_destroy(sp_rlock_t *r);
 
 /* Acquire *r, waiting at most timeout_ns (SP_FOREVER: no limit; 0: do not
  * wait). If the calling thread owns *r already, its count goes up by one and
  * the call returns SP_OK at once, whatever the timeout. Otherwise SP_OK when
  * acquired (count 1); SP_BUSY when timeout_ns is 0 and another thread owns
- * it; SP_TIMEDOUT when the timeout passed first; SP_EINVAL for a timeout
- * below -1; SP_EPERM if the count would overflow (2^64 - 1 nested
- * acquires). Every SP_OK must be matched by one sp_rlock_release(). */
-SP_API int sp_rlock_acquire(sp_rlock_t *r, int64_t timeout_ns);
+ * it; SP_TIMEDOUT when the timeout passed first (never earlier; the rlock
+ * is unchanged by this call); SP_EINVAL for a timeout below -1; SP_EPERM if
+ * the count would overflow (2^64 - 1 nested acquires; nothing changes).
+ * Every SP_OK must be matched by one sp_rlock_release(). */
+SP_API SP_NODISCARD int sp_rlock_acquire(sp_rlock_t *r, int64_t timeout_ns);
 
 /* Undo one acquire by the calling thread; the last one frees the lock and
  * wakes one waiter, if any. SP_OK; SP_EPERM if the calling thread does not
- * own *r (it is unlocked, or owned by another thread). */
+ * own *r (it is unlocked, or owned by another thread; nothing changes). */
 SP_API int sp_rlock_release(sp_rlock_t *r);
 
 /* 1 if the calling thread owns *r, 0 if not (unlocked or owned by another
  * thread), or SP_EINVAL. */
-SP_API int sp_rlock_is_owned(sp_rlock_t *r);
+SP_API SP_NODISCARD int sp_rlock_is_owned(sp_rlock_t *r);
 
 #ifdef __cplusplus
 }

@@ -1,10 +1,12 @@
-/* The platform contract (src/platform.h) on Win32: SRWLOCK (exclusive) as
- * the native mutex, CONDITION_VARIABLE as the native condition, Win32
- * semaphores (cached one per thread) as the per-waiter semaphore,
- * QueryPerformanceCounter as the monotonic clock. Needs Windows 7 or later
- * (_WIN32_WINNT 0x0601: TryAcquireSRWLockExclusive, used by trylock and
- * destroy, is not in Vista). Each function's one-line contract is repeated
- * above it.
+/* The platform contract (src/platform.h) on Win32: WaitOnAddress and
+ * WakeByAddressSingle/All as the wait on an address, GetCurrentThreadId as
+ * the thread id, SRWLOCK (exclusive) and CONDITION_VARIABLE as the native
+ * condition's internal lock and condition, Win32 semaphores (cached one per
+ * thread) as the per-waiter semaphore, QueryPerformanceCounter as the
+ * monotonic clock. Needs Windows 8 or later (_WIN32_WINNT 0x0602:
+ * WaitOnAddress; link synchronization, i.e. api-ms-win-core-synch-l1-2-0),
+ * see docs/windows.md. Each function's one-line contract is repeated above
+ * it.
  *
  * Timeouts. Win32 waits take whole milliseconds (DWORD, INFINITE reserved)
  * and may return up to a timer tick early (condition waits are known to wake
@@ -21,10 +23,10 @@
 #define SP_WIN_PLATFORM_IMPL_H_
 
 #ifndef _WIN32_WINNT
-#define _WIN32_WINNT 0x0601
+#define _WIN32_WINNT 0x0602
 #endif
-#if _WIN32_WINNT < 0x0601
-#error "the win32 backends need _WIN32_WINNT >= 0x0601 (Windows 7)"
+#if _WIN32_WINNT < 0x0602
+#error "the win32 backends need _WIN32_WINNT >= 0x0602 (Windows 8)"
 #endif
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
@@ -71,16 +73,27 @@ static inline int64_t sp_now_ns_(void) {
   return (c / f) * SP_NS_PER_S + (c % f) * SP_NS_PER_S / f;
 }
 
-/* Return a nonzero id unique to the calling thread among live threads.
- * (Thread ids are unique among live threads; +1 keeps the result nonzero
- * whatever the id.) */
+/* Return the calling thread's id, read from a thread-local cache: nonzero, a
+ * multiple of 4 below 2^32, unique among live threads. The cache is the
+ * thread's own TEB, which GetCurrentThreadId reads (no system call). Windows
+ * thread ids are nonzero multiples of 4 (they index the kernel's client-id
+ * handle table; wine allocates them the same way), unique among live
+ * threads and processes; tests/test_win_platform.c checks the multiple of 4.
+ * An id that were not one would be scaled by 4 to keep the two low bits
+ * free for the lock word's flags. */
 static inline uintptr_t sp_thread_id_(void) {
-  return (uintptr_t)GetCurrentThreadId() + 1;
+  uint32_t id = (uint32_t)GetCurrentThreadId();
+  return __builtin_expect((id & 3) == 0, 1) ? id : (uint32_t)(id << 2);
 }
 
 /* Give the CPU to other threads for a moment. */
 static inline void sp_cpu_relax_(void) {
   SwitchToThread();
+}
+
+/* Tell the CPU that the caller is spinning, without leaving it. */
+static inline void sp_cpu_pause_(void) {
+  YieldProcessor();
 }
 
 /* The milliseconds of one Win32 wait for `left_ns` nanoseconds: rounded up,
@@ -93,9 +106,38 @@ static inline DWORD sp_win_ms_(int64_t left_ns) {
   return (DWORD)((left_ns - 1) / SP_NS_PER_MS + 1);
 }
 
-/* The milliseconds of one Win32 wait for `deadline` (not SP_NEVER_). */
+/* The milliseconds of one Win32 wait for `deadline` (not SP_NEVER_; any
+ * value, a negative one too: sp_mutex_timedlock_until takes the caller's). */
 static inline DWORD sp_win_wait_ms_(int64_t deadline) {
-  return sp_win_ms_(deadline - sp_now_ns_()); /* no overflow: now >= 0 */
+  int64_t now = sp_now_ns_();
+  return deadline <= now ? 0 : sp_win_ms_(deadline - now);
+}
+
+/* Sleep while *addr == expected until woken or sp_now_ns_() >= deadline;
+ * SP_OK when woken, when *addr != expected or spuriously, SP_TIMEDOUT only
+ * once the deadline has passed. WaitOnAddress takes rounded-up milliseconds
+ * and may return early: an early timeout is reported as a spurious SP_OK
+ * (the caller re-checks and waits again with the same deadline). */
+static inline int sp_futex_wait_(uint32_t *addr, uint32_t expected,
+                                 int64_t deadline) {
+  DWORD ms = deadline == SP_NEVER_ ? INFINITE : sp_win_wait_ms_(deadline);
+  DWORD saved = GetLastError();
+  int rc = SP_OK;
+  if (!WaitOnAddress((volatile VOID *)addr, &expected, sizeof expected, ms) &&
+      GetLastError() == ERROR_TIMEOUT && deadline != SP_NEVER_ &&
+      sp_now_ns_() >= deadline)
+    rc = SP_TIMEDOUT;
+  SetLastError(saved);
+  return rc;
+}
+
+/* Wake one (all == 0) or every thread sleeping in sp_futex_wait_ on addr,
+ * reading no memory at addr (the object there may already be freed). */
+static inline void sp_futex_wake_(uint32_t *addr, int all) {
+  if (all)
+    WakeByAddressAll((PVOID)addr);
+  else
+    WakeByAddressSingle((PVOID)addr);
 }
 
 /* Make *m an unlocked mutex; SP_OK or SP_ESYS/SP_ENOMEM. */
@@ -109,10 +151,9 @@ static inline void sp_native_mutex_destroy_(sp_native_mutex_t_ *m) {
   (void)m;
 }
 
-/* Block until the caller holds *m; SP_OK or SP_ESYS. */
-static inline int sp_native_mutex_lock_(sp_native_mutex_t_ *m) {
+/* Block until the caller holds *m (cannot fail on a valid mutex). */
+static inline void sp_native_mutex_lock_(sp_native_mutex_t_ *m) {
   AcquireSRWLockExclusive(m);
-  return SP_OK;
 }
 
 /* Take *m if free; SP_OK, else SP_BUSY. */
@@ -125,7 +166,8 @@ static inline void sp_native_mutex_unlock_(sp_native_mutex_t_ *m) {
   ReleaseSRWLockExclusive(m);
 }
 
-/* Make *c a condition with no waiter; SP_OK or SP_ESYS/SP_ENOMEM. */
+/* Make *c a condition (waits measured on sp_now_ns_'s clock) with no
+ * waiter; SP_OK or SP_ESYS/SP_ENOMEM. */
 static inline int sp_native_cond_init_(sp_native_cond_t_ *c) {
   InitializeConditionVariable(c);
   return SP_OK;
@@ -136,9 +178,9 @@ static inline void sp_native_cond_destroy_(sp_native_cond_t_ *c) {
   (void)c;
 }
 
-/* Release *m, wait for a wakeup or the deadline, re-acquire *m; SP_OK,
- * SP_TIMEDOUT (only once the deadline has passed) or SP_ESYS. May return
- * SP_OK spuriously: it does so when Windows reports a timeout before the
+/* Release *m, wait for a wakeup or the deadline, re-acquire *m; SP_OK (also
+ * spuriously), SP_TIMEDOUT only once the deadline has passed, or SP_ESYS.
+ * It returns SP_OK spuriously when Windows reports a timeout before the
  * deadline (early wakeup, or a wait capped at SP_WIN_MAX_WAIT_MS_), so that
  * the caller re-checks its predicate before waiting again. */
 static inline int sp_native_cond_wait_until_(sp_native_cond_t_ *c,
@@ -201,8 +243,11 @@ static inline DWORD sp_win_sema_slot_(void) {
   return expected - 1;
 }
 
-/* Make *s a semaphore with count 0; SP_OK or SP_ESYS/SP_ENOMEM. */
+/* Make *s a semaphore with count 0; SP_OK or SP_ESYS/SP_ENOMEM (fault site
+ * SP_FAULT_SEMA_INIT_). */
 static inline int sp_sema_init_(sp_sema_t_ *s) {
+  if (sp_fault_hit_(SP_FAULT_SEMA_INIT_))
+    return SP_ESYS;
   DWORD slot = sp_win_sema_slot_();
   if (slot != FLS_OUT_OF_INDEXES) {
     HANDLE h = (HANDLE)FlsGetValue(slot);
@@ -244,7 +289,9 @@ static inline int sp_sema_p_(sp_sema_t_ *s, int64_t deadline) {
   }
 }
 
-/* Increment the count of *s, waking its waiter. */
+/* Increment the count of *s, waking its waiter, touching *s no more once the
+ * waiter can return (the handle is read before the call; the kernel keeps
+ * the semaphore alive for the call's duration). */
 static inline void sp_sema_v_(sp_sema_t_ *s) {
   ReleaseSemaphore(s->h, 1, NULL);
 }
