@@ -110,9 +110,10 @@ SP_API int sp_rwlock_destroy(sp_rwlock_t *l);
  * taken at once; SP_TIMEDOUT when the timeout passed first (never earlier);
  * SP_EINVAL for a timeout below -1; SP_EPERM if the caller holds the write
  * lock, or its read count would overflow (2^32 - 1 nested read locks);
- * SP_ENOMEM if the caller holds read locks on four or more other rwlocks
- * and its table could not grow. Every SP_OK is matched by one
- * sp_rwlock_unlock(). */
+ * SP_ENOMEM if the caller's table of held read locks could not be made
+ * (Windows: its first use in a thread allocates it) or grow (the caller
+ * holds read locks on four or more other rwlocks). Every SP_OK is matched
+ * by one sp_rwlock_unlock(). */
 SP_API SP_NODISCARD int sp_rwlock_rdlock(sp_rwlock_t *l, int64_t timeout_ns);
 
 /* Take *l for writing, waiting at most timeout_ns (SP_FOREVER: no limit;
