@@ -99,6 +99,32 @@ void bench_ratio(const char *name, const char *num_backend,
            num_case, den_backend, den_case, metric);
 }
 
+/* ---- clock, sleep, threads: libsyncplus's portable ones ---- */
+
+int64_t bench_now_ns(void) {
+  return sp_now_ns();
+}
+
+void bench_sleep_until_ns(int64_t deadline) {
+  if (deadline > 0)
+    (void)sp_sleep_until(deadline);
+}
+
+void bench_sleep_ns(int64_t ns) {
+  if (ns > 0)
+    (void)sp_sleep_ns(ns);
+}
+
+void bench_thread_start(bench_thread *t, void *(*fn)(void *), void *arg) {
+  if (sp_thread_start(&t->t_, fn, arg) != SP_OK)
+    bench_die("sp_thread_start failed");
+}
+
+void bench_thread_join(bench_thread *t) {
+  if (sp_thread_join(&t->t_, NULL) != SP_OK)
+    bench_die("sp_thread_join failed");
+}
+
 void bench_die(const char *what) {
   fprintf(stderr, "bench_%s_%s: %s\n", bench_o.bench ? bench_o.bench : "?",
           bench_o.backend ? bench_o.backend : "?", what);

@@ -12,16 +12,19 @@
  * figures that do not depend on the OS primitive at all.
  *
  * Portability: this header and bench.c are portable C11 (plus GCC/Clang
- * __atomic builtins, which mingw has). Everything that touches the OS --
- * the clock, threads, the raw baselines (mutex, condition, semaphore,
- * futex), byte channels -- is declared here and implemented in
- * bench_posix.c; a Win32 port adds bench_win32.c (SRWLOCK,
- * CONDITION_VARIABLE, semaphores, WaitOnAddress, a socket pair). */
+ * __atomic builtins, which mingw has). The clock, sleeping and threads are
+ * libsyncplus's own (sp_now_ns, sp_sleep_until, sp_thread_*), wrapped in
+ * bench.c. What else touches the OS -- the raw baselines (mutex,
+ * condition, semaphore, rwlock, futex), byte channels, the CPU count -- is
+ * declared here and implemented in bench_posix.c and bench_win32.c
+ * (SRWLOCK, CONDITION_VARIABLE, semaphores, a pipe pair). */
 #ifndef SP_BENCH_H
 #define SP_BENCH_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <syncplus.h>
 
 /* ---- options (bench.c) ------------------------------------------------ */
 
@@ -153,14 +156,25 @@ static inline int bench_group_stopping(bench_group *g) {
 #define BENCH_UNIT_ITERS 32
 uint64_t bench_work(uint64_t x, unsigned units);
 
-/* ---- OS layer (bench_posix.c; bench_win32.c later) --------------------- */
+/* ---- clock, sleep, threads (bench.c, on libsyncplus) ----------------- */
 
-/* Monotonic clock in nanoseconds. */
+/* Monotonic clock in nanoseconds (sp_now_ns). */
 int64_t bench_now_ns(void);
 /* Sleep for at least ns nanoseconds. */
 void bench_sleep_ns(int64_t ns);
 /* Sleep until the monotonic clock reaches `deadline` (ns). */
 void bench_sleep_until_ns(int64_t deadline);
+
+typedef struct bench_thread {
+  sp_thread_t t_;
+} bench_thread;
+/* Start fn(arg) in a new thread (sp_thread_start); exits the program if it
+ * cannot. */
+void bench_thread_start(bench_thread *t, void *(*fn)(void *), void *arg);
+void bench_thread_join(bench_thread *t);
+
+/* ---- OS layer (bench_posix.c, bench_win32.c) -------------------------- */
+
 /* Number of online CPUs. */
 int bench_ncpu(void);
 
@@ -171,13 +185,6 @@ int bench_ncpu(void);
     long long ll_;                                                             \
     double d_;                                                                 \
   }
-
-typedef struct bench_thread {
-  BENCH_STORAGE_(16) h_;
-} bench_thread;
-/* Start fn(arg) in a new thread; exits the program if it cannot. */
-void bench_thread_start(bench_thread *t, void *(*fn)(void *), void *arg);
-void bench_thread_join(bench_thread *t);
 
 /* Raw OS primitives, the baselines (pthread_mutex_t, pthread_cond_t, sem_t
  * on POSIX). Init functions exit the program on failure. */
@@ -202,6 +209,20 @@ void bench_rcond_destroy(bench_rcond *c);
 void bench_rcond_wait(bench_rcond *c, bench_rmutex *m);
 void bench_rcond_signal(bench_rcond *c);
 void bench_rcond_broadcast(bench_rcond *c);
+/* Raw reader-writer lock: pthread_rwlock_t (POSIX, the system's default
+ * attributes), SRWLOCK (Windows). */
+typedef struct bench_rrwlock {
+  BENCH_STORAGE_(64) s_;
+} bench_rrwlock;
+void bench_rrwlock_init(bench_rrwlock *l);
+void bench_rrwlock_destroy(bench_rrwlock *l);
+void bench_rrwlock_rdlock(bench_rrwlock *l);
+void bench_rrwlock_rdunlock(bench_rrwlock *l);
+void bench_rrwlock_wrlock(bench_rrwlock *l);
+void bench_rrwlock_wrunlock(bench_rrwlock *l);
+/* n read (write = 0) or write lock+unlock pairs calling the OS directly
+ * (fast-path baseline). */
+void bench_rrwlock_loop(bench_rrwlock *l, uint64_t n, int write);
 void bench_rsem_init(bench_rsem *s, unsigned count);
 void bench_rsem_destroy(bench_rsem *s);
 void bench_rsem_wait(bench_rsem *s);

@@ -1,7 +1,7 @@
-/* The OS half of the bench harness on POSIX (Linux: futex): the clock,
- * threads, the raw baselines and byte channels. Everything POSIX-only in
- * bench/ is in this file; a Win32 port implements the same functions of
- * bench.h in bench_win32.c. */
+/* The OS half of the bench harness on POSIX (Linux: futex): the raw
+ * baselines, byte channels and the CPU count (the clock and threads are
+ * libsyncplus's, bench.c). Everything POSIX-only in bench/ is in this file;
+ * bench_win32.c implements the same functions of bench.h on Win32. */
 #include "bench.h"
 
 #include <errno.h>
@@ -17,8 +17,6 @@
 #include <sys/syscall.h>
 #endif
 
-_Static_assert(sizeof(pthread_t) <= sizeof(((bench_thread *)0)->h_),
-               "pthread_t does not fit bench_thread");
 _Static_assert(sizeof(pthread_mutex_t) <= sizeof(((bench_rmutex *)0)->s_),
                "pthread_mutex_t does not fit bench_rmutex");
 _Static_assert(sizeof(pthread_cond_t) <= sizeof(((bench_rcond *)0)->s_),
@@ -26,15 +24,13 @@ _Static_assert(sizeof(pthread_cond_t) <= sizeof(((bench_rcond *)0)->s_),
 _Static_assert(sizeof(sem_t) <= sizeof(((bench_rsem *)0)->s_),
                "sem_t does not fit bench_rsem");
 
-#define PM_(m) ((pthread_mutex_t *)(void *)&(m)->s_)
-#define PC_(c) ((pthread_cond_t *)(void *)&(c)->s_)
-#define PS_(s) ((sem_t *)(void *)&(s)->s_)
+_Static_assert(sizeof(pthread_rwlock_t) <= sizeof(((bench_rrwlock *)0)->s_),
+               "pthread_rwlock_t does not fit bench_rrwlock");
 
-int64_t bench_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#define PM_(m)  ((pthread_mutex_t *)(void *)&(m)->s_)
+#define PRW_(l) ((pthread_rwlock_t *)(void *)&(l)->s_)
+#define PC_(c)  ((pthread_cond_t *)(void *)&(c)->s_)
+#define PS_(s)  ((sem_t *)(void *)&(s)->s_)
 
 static struct timespec bench_ts_(int64_t ns) {
   struct timespec ts;
@@ -43,32 +39,42 @@ static struct timespec bench_ts_(int64_t ns) {
   return ts;
 }
 
-void bench_sleep_until_ns(int64_t deadline) {
-  struct timespec ts = bench_ts_(deadline);
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-    ;
-}
-
-void bench_sleep_ns(int64_t ns) {
-  if (ns > 0)
-    bench_sleep_until_ns(bench_now_ns() + ns);
-}
-
 int bench_ncpu(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (int)n : 1;
 }
 
-void bench_thread_start(bench_thread *t, void *(*fn)(void *), void *arg) {
-  if (pthread_create((pthread_t *)(void *)&t->h_, NULL, fn, arg) != 0)
-    bench_die("pthread_create failed");
-}
-
-void bench_thread_join(bench_thread *t) {
-  pthread_join(*(pthread_t *)(void *)&t->h_, NULL);
-}
-
 /* ---- raw baselines ---- */
+
+void bench_rrwlock_init(bench_rrwlock *l) {
+  if (pthread_rwlock_init(PRW_(l), NULL) != 0)
+    bench_die("pthread_rwlock_init failed");
+}
+void bench_rrwlock_destroy(bench_rrwlock *l) {
+  pthread_rwlock_destroy(PRW_(l));
+}
+void bench_rrwlock_rdlock(bench_rrwlock *l) {
+  pthread_rwlock_rdlock(PRW_(l));
+}
+void bench_rrwlock_rdunlock(bench_rrwlock *l) {
+  pthread_rwlock_unlock(PRW_(l));
+}
+void bench_rrwlock_wrlock(bench_rrwlock *l) {
+  pthread_rwlock_wrlock(PRW_(l));
+}
+void bench_rrwlock_wrunlock(bench_rrwlock *l) {
+  pthread_rwlock_unlock(PRW_(l));
+}
+void bench_rrwlock_loop(bench_rrwlock *l, uint64_t n, int write) {
+  pthread_rwlock_t *rw = PRW_(l);
+  for (uint64_t i = 0; i < n; i++) {
+    if (write)
+      pthread_rwlock_wrlock(rw);
+    else
+      pthread_rwlock_rdlock(rw);
+    pthread_rwlock_unlock(rw);
+  }
+}
 
 void bench_rmutex_init(bench_rmutex *m) {
   if (pthread_mutex_init(PM_(m), NULL) != 0)

@@ -1,6 +1,7 @@
-/* The OS half of the bench harness on Win32: the clock (QueryPerformance-
- * Counter), threads, the raw baselines (SRWLOCK, CONDITION_VARIABLE, Win32
- * semaphores) and byte channels (two anonymous pipes). The futex cases are
+/* The OS half of the bench harness on Win32: the raw baselines (SRWLOCK,
+ * CONDITION_VARIABLE, Win32 semaphores), byte channels (two anonymous
+ * pipes) and the CPU count (the clock and threads are libsyncplus's,
+ * bench.c). The futex cases are
  * skipped here (bench_futex_available() is 0), so the bench needs no
  * Windows 8 API. Results under wine are indicative only. */
 #include "bench.h"
@@ -8,40 +9,15 @@
 #include <stdlib.h>
 #include <windows.h>
 
-_Static_assert(2 * sizeof(void *) <= sizeof(((bench_thread *)0)->h_),
-               "a thread handle and its start block do not fit");
 _Static_assert(sizeof(SRWLOCK) <= sizeof(((bench_rmutex *)0)->s_),
                "SRWLOCK does not fit bench_rmutex");
 _Static_assert(sizeof(CONDITION_VARIABLE) <= sizeof(((bench_rcond *)0)->s_),
                "CONDITION_VARIABLE does not fit bench_rcond");
 
-#define WM_(m) ((SRWLOCK *)(void *)&(m)->s_)
-#define WC_(c) ((CONDITION_VARIABLE *)(void *)&(c)->s_)
-#define WS_(s) (*(HANDLE *)(void *)&(s)->s_)
-
-int64_t bench_now_ns(void) {
-  static LARGE_INTEGER freq;
-  LARGE_INTEGER c;
-  if (freq.QuadPart == 0)
-    QueryPerformanceFrequency(&freq);
-  QueryPerformanceCounter(&c);
-  int64_t s = c.QuadPart / freq.QuadPart, r = c.QuadPart % freq.QuadPart;
-  return s * 1000000000 + r * 1000000000 / freq.QuadPart;
-}
-
-void bench_sleep_until_ns(int64_t deadline) {
-  for (;;) {
-    int64_t left = deadline - bench_now_ns();
-    if (left <= 0)
-      return;
-    Sleep((DWORD)((left + 999999) / 1000000));
-  }
-}
-
-void bench_sleep_ns(int64_t ns) {
-  if (ns > 0)
-    bench_sleep_until_ns(bench_now_ns() + ns);
-}
+#define WM_(m)  ((SRWLOCK *)(void *)&(m)->s_)
+#define WRW_(l) ((SRWLOCK *)(void *)&(l)->s_)
+#define WC_(c)  ((CONDITION_VARIABLE *)(void *)&(c)->s_)
+#define WS_(s)  (*(HANDLE *)(void *)&(s)->s_)
 
 int bench_ncpu(void) {
   SYSTEM_INFO si;
@@ -49,37 +25,38 @@ int bench_ncpu(void) {
   return si.dwNumberOfProcessors > 0 ? (int)si.dwNumberOfProcessors : 1;
 }
 
-struct bench_start_ {
-  void *(*fn)(void *);
-  void *arg;
-};
-
-static DWORD WINAPI bench_trampoline_(LPVOID p) {
-  struct bench_start_ s = *(struct bench_start_ *)p;
-  free(p);
-  s.fn(s.arg);
-  return 0;
-}
-
-void bench_thread_start(bench_thread *t, void *(*fn)(void *), void *arg) {
-  struct bench_start_ *s = malloc(sizeof *s);
-  if (s == NULL)
-    bench_die("out of memory");
-  s->fn = fn;
-  s->arg = arg;
-  HANDLE h = CreateThread(NULL, 0, bench_trampoline_, s, 0, NULL);
-  if (h == NULL)
-    bench_die("CreateThread failed");
-  *(HANDLE *)(void *)&t->h_ = h;
-}
-
-void bench_thread_join(bench_thread *t) {
-  HANDLE h = *(HANDLE *)(void *)&t->h_;
-  WaitForSingleObject(h, INFINITE);
-  CloseHandle(h);
-}
-
 /* ---- raw baselines ---- */
+
+void bench_rrwlock_init(bench_rrwlock *l) {
+  InitializeSRWLock(WRW_(l));
+}
+void bench_rrwlock_destroy(bench_rrwlock *l) {
+  (void)l;
+}
+void bench_rrwlock_rdlock(bench_rrwlock *l) {
+  AcquireSRWLockShared(WRW_(l));
+}
+void bench_rrwlock_rdunlock(bench_rrwlock *l) {
+  ReleaseSRWLockShared(WRW_(l));
+}
+void bench_rrwlock_wrlock(bench_rrwlock *l) {
+  AcquireSRWLockExclusive(WRW_(l));
+}
+void bench_rrwlock_wrunlock(bench_rrwlock *l) {
+  ReleaseSRWLockExclusive(WRW_(l));
+}
+void bench_rrwlock_loop(bench_rrwlock *l, uint64_t n, int write) {
+  SRWLOCK *rw = WRW_(l);
+  for (uint64_t i = 0; i < n; i++) {
+    if (write) {
+      AcquireSRWLockExclusive(rw);
+      ReleaseSRWLockExclusive(rw);
+    } else {
+      AcquireSRWLockShared(rw);
+      ReleaseSRWLockShared(rw);
+    }
+  }
+}
 
 void bench_rmutex_init(bench_rmutex *m) {
   InitializeSRWLock(WM_(m));

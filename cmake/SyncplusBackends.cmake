@@ -23,6 +23,9 @@ set(SP_PORTABLE_SOURCES
   src/event.c
   src/queue.c
   src/gil.c
+  src/thread.c
+  src/once.c
+  src/rwlock.c
 )
 
 # out_var: the backends this platform supports, the default one first.

@@ -13,12 +13,10 @@
  * a test. Usage: gil_example [legacy|fair|priority]   (default: all three) */
 #include <syncplus.h>
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 enum { CHECK_INTERVAL = 100, IO_CALLS = 40 };
 
@@ -36,14 +34,11 @@ static void check(int rc) {
 }
 
 static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * SP_NS_PER_S + ts.tv_nsec;
+  return sp_now_ns();
 }
 
 static void blocking_call(void) { /* stands for read(), recv(), ... */
-  struct timespec ts = {0, 200 * 1000};
-  nanosleep(&ts, NULL);
+  sp_sleep_ns(200 * 1000);
 }
 
 /* A CPU-bound thread: interprets until told to stop (or for 1 s). */
@@ -114,15 +109,15 @@ static void run(int policy, const char *name) {
   consumed = 0;
   unsigned long switches[2] = {0, 0};
   int64_t latency[2] = {0, 0};
-  pthread_t cpu[2], io, cons;
+  sp_thread_t cpu[2], io, cons;
   for (int i = 0; i < 2; i++)
-    pthread_create(&cpu[i], NULL, cpu_thread, &switches[i]);
-  pthread_create(&cons, NULL, consumer_thread, NULL);
-  pthread_create(&io, NULL, io_thread, latency);
-  pthread_join(io, NULL);
-  pthread_join(cons, NULL);
+    check(sp_thread_start(&cpu[i], cpu_thread, &switches[i]));
+  check(sp_thread_start(&cons, consumer_thread, NULL));
+  check(sp_thread_start(&io, io_thread, latency));
+  check(sp_thread_join(&io, NULL));
+  check(sp_thread_join(&cons, NULL));
   for (int i = 0; i < 2; i++)
-    pthread_join(cpu[i], NULL);
+    check(sp_thread_join(&cpu[i], NULL));
   struct sp_gil_stats st;
   check(sp_gil_stats(&gil, &st));
   check(sp_queue_destroy(&q));

@@ -3,8 +3,8 @@
  * Producers put jobs on a bounded queue, workers take them, a semaphore
  * caps how many run a "slow" step at once, an rlock guards a shared tally
  * (re-entered by a helper), an event tells everyone to stop, and a barrier
- * lines the workers up before they start. */
-#include <pthread.h>
+ * lines the workers up before they start. The threads are libsyncplus's
+ * portable ones (sp_thread_t), so it runs on POSIX and Windows alike. */
 #include <stdint.h>
 #include <stdio.h>
 #include <syncplus.h>
@@ -52,14 +52,15 @@ static void *worker(void *arg) {
 }
 
 int main(void) {
-  pthread_t t[WORKERS];
+  sp_thread_t t[WORKERS];
   if (sp_queue_init(&jobs, 16) != SP_OK ||
       sp_sem_init(&slow_slots, 2, 2) != SP_OK ||
       sp_rlock_init(&tally_lock) != SP_OK || sp_event_init(&stop) != SP_OK ||
       sp_barrier_init(&start, WORKERS + 1, NULL, NULL) != SP_OK)
     return 1;
   for (int i = 0; i < WORKERS; i++)
-    pthread_create(&t[i], NULL, worker, NULL);
+    if (sp_thread_start(&t[i], worker, NULL) != SP_OK)
+      return 1;
   if (sp_barrier_wait(&start, SP_FOREVER, NULL) != SP_OK) /* all ready */
     return 1;
   for (long j = 1; j <= JOBS; j++)
@@ -69,7 +70,8 @@ int main(void) {
     return 1;
   sp_event_set(&stop);
   for (int i = 0; i < WORKERS; i++)
-    pthread_join(t[i], NULL);
+    if (sp_thread_join(&t[i], NULL) != SP_OK)
+      return 1;
   long expect = (long)JOBS * (JOBS + 1) / 2;
   printf("tally %ld (expected %ld)\n", tally, expect);
   sp_barrier_destroy(&start);

@@ -21,5 +21,8 @@
 #include "syncplus/event.h"
 #include "syncplus/queue.h"
 #include "syncplus/gil.h"
+#include "syncplus/thread.h"
+#include "syncplus/once.h"
+#include "syncplus/rwlock.h"
 
 #endif

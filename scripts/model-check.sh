@@ -56,6 +56,13 @@ checks=(
   "mutex-broken-no-waiter-bit       mutex.pml reject - -DBROKEN_NO_WAITER_BIT"
   "mutex-broken-woken-no-w          mutex.pml reject - -DNWK=3 -DROUNDS=1 -DBROKEN_WOKEN_NO_W"
   "mutex-broken-list-after-xchg     mutex.pml reject - -DBROKEN_LIST_AFTER_XCHG"
+  # sp_rwlock_t: the phase-fair word of src/rwlock.c.
+  "rwlock-2r1w    rwlock.pml pass -DCOLLAPSE -DNRD=2 -DNWR=1"
+  "rwlock-1r1w-2rounds              rwlock.pml pass -DCOLLAPSE -DNRD=1 -DNWR=1 -DROUNDS=2"
+  "rwlock-broken-grant-on-leave     rwlock.pml reject - -DBROKEN_GRANT_ON_LEAVE -DWROUNDS=2"
+  "rwlock-broken-leave-no-wake      rwlock.pml reject - -DBROKEN_LEAVE_NO_WAKE"
+  "rwlock-broken-timeout-leaves     rwlock.pml reject - -DNRD=1 -DNWR=2 -DBROKEN_TIMEOUT_LEAVES"
+  "rwlock-broken-read-unlock-load   rwlock.pml reject - -DBROKEN_READ_UNLOCK_LOAD"
   # A timed lock whose futex wait reports SP_TIMEDOUT after a wake picked it
   # (allowed by src/platform.h, done by Wine's WaitOnAddress, not by Linux
   # futex(2)): the timed-out locker's last try passes the wake on
@@ -71,6 +78,7 @@ if [ "${MODEL_CHECK_FULL:-0}" = 1 ]; then
   "cond-main-2w2i cond_sema.pml pass   -DCOLLAPSE -DNW=2 -DITER=2 -DMAIN_UNLOCK"
   "cond-main-3w1i cond_sema.pml pass   -DCOLLAPSE -DNW=3 -DITER=1 -DWSIG=0 -DMAIN_UNLOCK"
   "mutex-absorbed-wake-2w2r         mutex.pml pass -   -DNWK=2 -DROUNDS=2 -DABSORB"
+  "rwlock-2r1w-writer-2rounds       rwlock.pml pass -DCOLLAPSE -DNRD=2 -DNWR=1 -DWROUNDS=2"
   )
 fi
 

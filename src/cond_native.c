@@ -2,7 +2,9 @@
  * ("pthread": pthread_cond_t on CLOCK_MONOTONIC; "win32":
  * CONDITION_VARIABLE), which waits with an internal OS lock of its own, L
  * (pthread_mutex_t, SRWLOCK), because the user's mutex M is the library's
- * lock word, not an OS mutex.
+ * lock word, not an OS mutex. (M may also be an sp_rlock_t or an sp_lock_t,
+ * src/cond.c: "release M" and "lock M" are then theirs; nothing below
+ * changes.)
  *
  * wait:   lock L; release M; wait on the OS condition with L; unlock L;
  *         lock M.
@@ -71,13 +73,13 @@ void sp_cond_backend_destroy_(sp_cond_t *c) {
   sp_native_mutex_destroy_(&n->lk);
 }
 
-int sp_cond_backend_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
+int sp_cond_backend_wait_(sp_cond_t *c, sp_cond_lock_t_ *k, int64_t deadline) {
   struct sp_native_cv_ *n = SP_NCV_(c);
   sp_native_mutex_lock_(&n->lk);
-  sp_mutex_unlock_(m);
+  sp_cl_release_(k);
   int rc = sp_native_cond_wait_until_(&n->cv, &n->lk, deadline);
   sp_native_mutex_unlock_(&n->lk);
-  (void)sp_mutex_lock_(m);
+  sp_cl_reacquire_(k);
   return rc;
 }
 

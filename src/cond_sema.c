@@ -112,16 +112,16 @@ void sp_cond_backend_destroy_(sp_cond_t *c) {
   (void)c;
 }
 
-int sp_cond_backend_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
+int sp_cond_backend_wait_(sp_cond_t *c, sp_cond_lock_t_ *k, int64_t deadline) {
   struct sp_semcond_ *q = SP_SEMCOND_(c);
   struct sp_waiter_ w;
   int rc = sp_sema_init_(&w.sema);
   if (rc != SP_OK)
     return rc;
   sp_enqueue_(q, &w);
-  sp_mutex_unlock_(m);
+  sp_cl_release_(k);
   rc = sp_sema_p_(&w.sema, deadline);
-  (void)sp_mutex_lock_(m); /* cannot fail */
+  sp_cl_reacquire_(k); /* cannot fail */
   if (rc != SP_OK) {
     if (w.queued) {
       sp_dequeue_(q, &w);
@@ -140,10 +140,20 @@ int sp_cond_backend_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
 
 /* Put the chosen chain first..last (linked by `next`) on M's wake list and
  * flag it in M's lock word (the holder's own fetch-or keeps the other
- * bits, which sleepers may change concurrently). */
+ * bits, which sleepers may change concurrently). A condition over an
+ * sp_rlock_t or sp_lock_t (src/cond.c) has no wake list: its chosen
+ * waiters are posted at once, under the lock; each is still inside its
+ * wait (it must take the lock back first), and the walk reads a waiter's
+ * link before posting it. */
 static void sp_defer_(sp_cond_t *c, struct sp_waiter_ *first,
                       struct sp_waiter_ *last) {
-  sp_mutex_t *m = c->mutex_; /* set: there are waiters, and we hold M */
+  uintptr_t tag = c->lock_; /* set: there are waiters, and we hold M */
+  if ((tag & SP_CL_KIND_) != SP_CL_MUTEX_) {
+    last->next = NULL;
+    sp_cond_wake_deferred_(first);
+    return;
+  }
+  sp_mutex_t *m = (sp_mutex_t *)tag;
   if (m->wake_ == NULL)
     (void)sp_fetch_or_relaxed_(&m->word_, SP_LW_DEFERRED_);
   last->next = m->wake_;

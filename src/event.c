@@ -98,16 +98,8 @@ int sp_event_is_set(sp_event_t *e) {
   return sp_load_acquire_(&e->flag_);
 }
 
-int sp_event_wait(sp_event_t *e, int64_t timeout_ns) {
-  if (SP_INVALID_(e, SP_MAGIC_EVENT_))
-    return SP_EINVAL;
-  int64_t deadline;
-  if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
-    return SP_EINVAL;
-  if (sp_load_acquire_(&e->flag_))
-    return SP_OK;
-  if (timeout_ns == 0)
-    return SP_BUSY;
+/* Wait on a valid event whose flag was clear at the lock-free check. */
+static int sp_event_wait_(sp_event_t *e, int64_t deadline) {
   int rc = sp_mutex_lock_(&e->mu_);
   if (e->flag_ == 0) {
     uint64_t epoch = e->epoch_;
@@ -118,4 +110,25 @@ int sp_event_wait(sp_event_t *e, int64_t timeout_ns) {
   }
   sp_mutex_unlock_(&e->mu_);
   return rc;
+}
+
+int sp_event_wait(sp_event_t *e, int64_t timeout_ns) {
+  if (SP_INVALID_(e, SP_MAGIC_EVENT_))
+    return SP_EINVAL;
+  int64_t deadline;
+  if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
+    return SP_EINVAL;
+  if (sp_load_acquire_(&e->flag_))
+    return SP_OK;
+  if (timeout_ns == 0)
+    return SP_BUSY;
+  return sp_event_wait_(e, deadline);
+}
+
+int sp_event_wait_until(sp_event_t *e, int64_t deadline_ns) {
+  if (SP_INVALID_(e, SP_MAGIC_EVENT_))
+    return SP_EINVAL;
+  if (sp_load_acquire_(&e->flag_))
+    return SP_OK;
+  return sp_event_wait_(e, deadline_ns);
 }

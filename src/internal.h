@@ -164,23 +164,64 @@ static inline void sp_mutex_unlock_(sp_mutex_t *m) {
   sp_mutex_unlock_slow_(m);
 }
 
+/* ---- the lock a condition's waiters hold --------------------------
+ * sp_cond_t.lock_ is the address of the current waiters' lock with its
+ * kind in the two low bits (every lock object is at least 4-aligned): an
+ * sp_mutex_t (sp_cond_wait), or, as with Python's threading.Condition, an
+ * sp_rlock_t (released whatever its recursion level, which the wait
+ * restores, like CPython's _release_save/_acquire_restore) or an sp_lock_t.
+ * 0: no waiter. */
+enum { SP_CL_MUTEX_ = 0, SP_CL_RLOCK_ = 1, SP_CL_LOCK_ = 2, SP_CL_KIND_ = 3 };
+typedef struct sp_cond_lock_ {
+  uintptr_t tag;  /* the lock's address | kind */
+  uint64_t saved; /* an rlock's recursion level, kept across the wait */
+} sp_cond_lock_t_;
+
+static inline sp_cond_lock_t_ sp_cl_make_(const void *lock, int kind) {
+  sp_cond_lock_t_ k = {(uintptr_t)lock | (uintptr_t)kind, 0};
+  return k;
+}
+
+/* 1 if the calling thread holds the lock of tag (an sp_lock_t, which has no
+ * owner: if it is locked at all). */
+int sp_cl_held_(uintptr_t tag);
+
+/* Release the lock the caller holds (an rlock completely, its level kept in
+ * k->saved) / take it back (restoring the level). Called by the condition
+ * backends between their own steps; both cannot fail. The mutex's release
+ * posts the waiters its deferred wake list holds (sp_mutex_unlock_). */
+void sp_cl_release_(sp_cond_lock_t_ *k);
+void sp_cl_reacquire_(sp_cond_lock_t_ *k);
+
 /* Condition wait on valid objects (a zero-filled condition is set up here)
- * with an absolute deadline, for use inside the library; *m is held by the
- * caller. Same results as sp_cond_wait(), plus SP_ESYS/SP_ENOMEM when a
- * zero-filled condition's OS set-up fails. */
-int sp_cond_wait_until_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline);
+ * with an absolute deadline, for use inside the library; the lock of k (or
+ * *m) is held by the caller. Same results as sp_cond_wait(), plus
+ * SP_ESYS/SP_ENOMEM when a zero-filled condition's OS set-up fails. */
+int sp_cond_wait_lock_until_(sp_cond_t *c, sp_cond_lock_t_ *k,
+                             int64_t deadline);
+static inline int sp_cond_wait_until_(sp_cond_t *c, sp_mutex_t *m,
+                                      int64_t deadline) {
+  sp_cond_lock_t_ k = sp_cl_make_(m, SP_CL_MUTEX_);
+  return sp_cond_wait_lock_until_(c, &k, deadline);
+}
+
+/* sp_lock_t's acquire with a deadline and its release, for the conditions
+ * over an sp_lock_t (src/lock.c): the caller has checked the object. */
+int sp_lock_acquire_until_(sp_lock_t *l, int64_t deadline);
+void sp_lock_release_(sp_lock_t *l);
 
 /* The backend half of the condition (src/cond_native.c or src/cond_sema.c):
  * called by src/cond.c on valid objects, with the mutex rules checked.
  * init sets up the OS objects (also for a zero-filled condition's first
  * use; fault site SP_FAULT_COND_INIT_ on the native backends); destroy
- * releases them; wait releases *m, waits, and returns with *m held again
- * (whatever it returns). signal and broadcast are called with the waiters'
- * mutex held, on a condition that may be zero-filled and never used (then
- * c->nwaiters_ is 0 and they do nothing). */
+ * releases them; wait releases the lock of k (sp_cl_release_), waits, and
+ * returns with it held again (sp_cl_reacquire_; whatever it returns).
+ * signal and broadcast are called with the waiters' lock held, on a condition
+ * that may be zero-filled and never used (then c->nwaiters_ is 0 and they do
+ * nothing). */
 int sp_cond_backend_init_(sp_cond_t *c);
 void sp_cond_backend_destroy_(sp_cond_t *c);
-int sp_cond_backend_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline);
+int sp_cond_backend_wait_(sp_cond_t *c, sp_cond_lock_t_ *k, int64_t deadline);
 void sp_cond_backend_signal_(sp_cond_t *c);
 void sp_cond_backend_broadcast_(sp_cond_t *c);
 

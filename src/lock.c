@@ -80,6 +80,16 @@ static SP_NOINLINE_ int sp_lock_slow_(sp_lock_t *l, int64_t deadline) {
   return SP_OK;
 }
 
+int sp_lock_acquire_until_(sp_lock_t *l, int64_t deadline) {
+  uint32_t expected = 0;
+  if (SP_LIKELY_(sp_cas_acquire_(&l->state_, &expected, 1u)))
+    return SP_OK;
+  __atomic_fetch_add(&l->waiters_, 1u, __ATOMIC_RELAXED);
+  int rc = sp_lock_slow_(l, deadline);
+  __atomic_fetch_sub(&l->waiters_, 1u, __ATOMIC_RELEASE);
+  return rc;
+}
+
 int sp_lock_acquire(sp_lock_t *l, int64_t timeout_ns) {
   if (SP_INVALID_(l, SP_MAGIC_LOCK_) || timeout_ns < SP_FOREVER)
     return SP_EINVAL;
@@ -90,10 +100,18 @@ int sp_lock_acquire(sp_lock_t *l, int64_t timeout_ns) {
     return SP_BUSY;
   int64_t deadline = SP_NEVER_;
   (void)sp_deadline_(timeout_ns, &deadline);
-  __atomic_fetch_add(&l->waiters_, 1u, __ATOMIC_RELAXED);
-  int rc = sp_lock_slow_(l, deadline);
-  __atomic_fetch_sub(&l->waiters_, 1u, __ATOMIC_RELEASE);
-  return rc;
+  return sp_lock_acquire_until_(l, deadline);
+}
+
+int sp_lock_acquire_until(sp_lock_t *l, int64_t deadline_ns) {
+  if (SP_INVALID_(l, SP_MAGIC_LOCK_))
+    return SP_EINVAL;
+  return sp_lock_acquire_until_(l, deadline_ns);
+}
+
+void sp_lock_release_(sp_lock_t *l) {
+  if (sp_xchg_release_(&l->state_, 0u) == 2)
+    sp_futex_wake_(&l->state_, 0); /* l may be gone: the address only */
 }
 
 int sp_lock_release(sp_lock_t *l) {

@@ -45,11 +45,7 @@ int sp_rlock_destroy(sp_rlock_t *r) {
 }
 
 static SP_NOINLINE_ int sp_rlock_slow_(sp_rlock_t *r, uint32_t self,
-                                       int64_t timeout_ns) {
-  if (timeout_ns == 0)
-    return SP_BUSY;
-  int64_t deadline = SP_NEVER_;
-  (void)sp_deadline_(timeout_ns, &deadline);
+                                       int64_t deadline) {
   __atomic_fetch_add(&r->waiters_, 1u, __ATOMIC_RELAXED);
   int rc = sp_word_lock_slow_(&r->word_, self, deadline);
   if (rc == SP_OK)
@@ -58,9 +54,11 @@ static SP_NOINLINE_ int sp_rlock_slow_(sp_rlock_t *r, uint32_t self,
   return rc;
 }
 
-int sp_rlock_acquire(sp_rlock_t *r, int64_t timeout_ns) {
-  if (SP_INVALID_(r, SP_MAGIC_RLOCK_) || timeout_ns < SP_FOREVER)
-    return SP_EINVAL;
+/* Acquire: nested (count + 1), or the fast CAS; else SP_BUSY for a try
+ * (timeout 0), else the slow path with the deadline: `when` is a relative
+ * timeout (turned into a deadline only here, so the fast paths do not read
+ * the clock) or, if `absolute`, the deadline. */
+static int sp_rlock_acquire_(sp_rlock_t *r, int64_t when, int absolute) {
   uint32_t self = sp_self_();
   uint32_t v = sp_load_relaxed_(&r->word_);
   if (SP_LW_OWNER_(v) == self) {
@@ -74,7 +72,25 @@ int sp_rlock_acquire(sp_rlock_t *r, int64_t timeout_ns) {
     r->count_ = 1;
     return SP_OK;
   }
-  return sp_rlock_slow_(r, self, timeout_ns);
+  if (absolute)
+    return sp_rlock_slow_(r, self, when);
+  if (when == 0)
+    return SP_BUSY;
+  int64_t deadline = SP_NEVER_;
+  (void)sp_deadline_(when, &deadline);
+  return sp_rlock_slow_(r, self, deadline);
+}
+
+int sp_rlock_acquire(sp_rlock_t *r, int64_t timeout_ns) {
+  if (SP_INVALID_(r, SP_MAGIC_RLOCK_) || timeout_ns < SP_FOREVER)
+    return SP_EINVAL;
+  return sp_rlock_acquire_(r, timeout_ns, 0);
+}
+
+int sp_rlock_acquire_until(sp_rlock_t *r, int64_t deadline_ns) {
+  if (SP_INVALID_(r, SP_MAGIC_RLOCK_))
+    return SP_EINVAL;
+  return sp_rlock_acquire_(r, deadline_ns, 1);
 }
 
 int sp_rlock_release(sp_rlock_t *r) {
@@ -97,4 +113,18 @@ int sp_rlock_is_owned(sp_rlock_t *r) {
   if (SP_INVALID_(r, SP_MAGIC_RLOCK_))
     return SP_EINVAL;
   return SP_LW_OWNER_(sp_load_relaxed_(&r->word_)) == sp_self_();
+}
+
+int64_t sp_rlock_count(sp_rlock_t *r) {
+  if (SP_INVALID_(r, SP_MAGIC_RLOCK_))
+    return SP_EINVAL;
+  if (SP_LW_OWNER_(sp_load_relaxed_(&r->word_)) != sp_self_())
+    return 0;
+  return r->count_ > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)r->count_;
+}
+
+int sp_rlock_locked(sp_rlock_t *r) {
+  if (SP_INVALID_(r, SP_MAGIC_RLOCK_))
+    return SP_EINVAL;
+  return SP_LW_OWNER_(sp_load_relaxed_(&r->word_)) != 0;
 }

@@ -97,15 +97,11 @@ int sp_sem_destroy(sp_sem_t *s) {
   return SP_OK;
 }
 
-int sp_sem_acquire(sp_sem_t *s, int64_t timeout_ns) {
-  int rc = sp_sem_ready_(s);
-  if (rc != SP_OK)
-    return rc;
-  int64_t deadline;
-  if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
-    return SP_EINVAL;
-  rc = sp_mutex_lock_(&s->mu_);
-  if (s->value_ == 0 && timeout_ns == 0)
+/* Acquire on a ready semaphore: SP_BUSY at once if try_only, else wait
+ * until the deadline. */
+static int sp_sem_acquire_(sp_sem_t *s, int64_t deadline, int try_only) {
+  int rc = sp_mutex_lock_(&s->mu_);
+  if (s->value_ == 0 && try_only)
     rc = SP_BUSY;
   while (rc == SP_OK && s->value_ == 0) {
     rc = sp_cond_wait_until_(&s->cv_, &s->mu_, deadline);
@@ -116,6 +112,23 @@ int sp_sem_acquire(sp_sem_t *s, int64_t timeout_ns) {
     s->value_--;
   sp_mutex_unlock_(&s->mu_);
   return rc;
+}
+
+int sp_sem_acquire(sp_sem_t *s, int64_t timeout_ns) {
+  int rc = sp_sem_ready_(s);
+  if (rc != SP_OK)
+    return rc;
+  int64_t deadline;
+  if (sp_deadline_(timeout_ns, &deadline) != SP_OK)
+    return SP_EINVAL;
+  return sp_sem_acquire_(s, deadline, timeout_ns == 0);
+}
+
+int sp_sem_acquire_until(sp_sem_t *s, int64_t deadline_ns) {
+  int rc = sp_sem_ready_(s);
+  if (rc != SP_OK)
+    return rc;
+  return sp_sem_acquire_(s, deadline_ns, 0);
 }
 
 int sp_sem_release(sp_sem_t *s, int n) {

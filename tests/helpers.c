@@ -4,109 +4,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _WIN32
-#include <windows.h>
-
-/* The same exact integer conversion as the library's sp_now_ns_ (a double
- * could round a reading 1 ns below the library's, making a wait look 1 ns
- * shorter than its timeout). */
+/* Threads, the clock and sleeping are the library's own portable ones
+ * (syncplus/thread.h, sp_now_ns): the tests' thread code exists once. */
 int64_t t_now_ns(void) {
-  LARGE_INTEGER f, c;
-  QueryPerformanceFrequency(&f);
-  QueryPerformanceCounter(&c);
-  return (c.QuadPart / f.QuadPart) * 1000000000 +
-         (c.QuadPart % f.QuadPart) * 1000000000 / f.QuadPart;
+  return sp_now_ns();
 }
 
-/* At least ns, like nanosleep: Sleep takes whole milliseconds (rounded up
- * here) and may end up to a timer tick early, so sleep again until the
- * clock agrees. */
 void t_sleep_ns(int64_t ns) {
-  int64_t end = t_now_ns() + ns;
-  for (int64_t left = ns; left > 0; left = end - t_now_ns())
-    Sleep((DWORD)((left + 999999) / 1000000));
+  if (ns > 0)
+    assert_rc(SP_OK, sp_sleep_ns(ns));
 }
 
 void t_yield(void) {
-  SwitchToThread();
-}
-
-struct t_start_ {
-  void *(*fn)(void *);
-  void *arg;
-  void *result;
-};
-
-static DWORD WINAPI t_trampoline_(LPVOID p) {
-  struct t_start_ *s = p;
-  s->result = s->fn(s->arg);
-  return 0;
+  assert_rc(SP_OK, sp_sleep_ns(0));
 }
 
 t_thread t_start(void *(*fn)(void *), void *arg) {
-  struct t_start_ *s = malloc(sizeof *s);
-  assert_non_null(s);
-  s->fn = fn;
-  s->arg = arg;
-  HANDLE h = CreateThread(NULL, 0, t_trampoline_, s, 0, NULL);
-  assert_non_null(h);
-  t_thread t = {NULL};
-  /* Keep both: the handle and the start block. */
-  void **pair = malloc(2 * sizeof(void *));
-  assert_non_null(pair);
-  pair[0] = h;
-  pair[1] = s;
-  t.handle = pair;
+  t_thread t;
+  assert_rc(SP_OK, sp_thread_start(&t.t, fn, arg));
   return t;
 }
 
 void *t_join(t_thread t) {
-  void **pair = t.handle;
-  WaitForSingleObject(pair[0], INFINITE);
-  CloseHandle(pair[0]);
-  struct t_start_ *s = pair[1];
-  void *r = s->result;
-  free(s);
-  free(pair);
-  return r;
-}
-#else
-#include <pthread.h>
-#include <sched.h>
-#include <time.h>
-
-int64_t t_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-void t_sleep_ns(int64_t ns) {
-  struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
-  while (nanosleep(&ts, &ts) != 0) {
-  }
-}
-
-void t_yield(void) {
-  sched_yield();
-}
-
-t_thread t_start(void *(*fn)(void *), void *arg) {
-  pthread_t *p = malloc(sizeof *p);
-  assert_non_null(p);
-  assert_int_equal(0, pthread_create(p, NULL, fn, arg));
-  t_thread t = {p};
-  return t;
-}
-
-void *t_join(t_thread t) {
-  pthread_t *p = t.handle;
   void *r = NULL;
-  assert_int_equal(0, pthread_join(*p, &r));
-  free(p);
+  assert_rc(SP_OK, sp_thread_join(&t.t, &r));
   return r;
 }
-#endif
 
 struct t_bunch_arg_ {
   t_bunch *b;

@@ -1,6 +1,6 @@
-/* Test helpers: threads, a monotonic clock, sleeping, and the bounds every
- * stress test uses. Portable to POSIX and Win32 (tests only; the library has
- * its own platform layer). Include this instead of cmocka.h. */
+/* Test helpers: threads, a monotonic clock, sleeping (thin wrappers of the
+ * library's portable ones: no platform code here), thread bunches, and the
+ * bounds every stress test uses. Include this instead of cmocka.h. */
 #ifndef SP_TEST_HELPERS_H
 #define SP_TEST_HELPERS_H
 
@@ -24,13 +24,15 @@
                sp_strerror(expected));                                         \
   } while (0)
 
+/* sp_now_ns(), sp_sleep_ns(ns) and sp_sleep_ns(0) (a yield), asserting. */
 int64_t t_now_ns(void);
 void t_sleep_ns(int64_t ns);
 void t_yield(void);
 
-/* A started thread running fn(arg). Assert-fails if it cannot start. */
+/* A started thread running fn(arg) (an sp_thread_t). Assert-fails if it
+ * cannot start; t_join returns what fn returned. */
 typedef struct t_thread {
-  void *handle;
+  sp_thread_t t;
 } t_thread;
 t_thread t_start(void *(*fn)(void *), void *arg);
 void *t_join(t_thread t);

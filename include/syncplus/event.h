@@ -84,6 +84,12 @@ SP_API SP_NODISCARD int sp_event_is_set(sp_event_t *e);
  * below -1; SP_ESYS/SP_ENOMEM when the OS refused the wait a resource. */
 SP_API SP_NODISCARD int sp_event_wait(sp_event_t *e, int64_t timeout_ns);
 
+/* As sp_event_wait, with an absolute deadline on sp_now_ns()'s clock
+ * (INT64_MAX: no limit), so that several calls can share one deadline.
+ * SP_TIMEDOUT (never SP_BUSY) when the deadline passed without a set (never
+ * earlier; with a deadline already passed it only looks at the flag). */
+SP_API SP_NODISCARD int sp_event_wait_until(sp_event_t *e, int64_t deadline_ns);
+
 #ifdef __cplusplus
 }
 #endif

@@ -65,6 +65,13 @@ SP_API int sp_lock_destroy(sp_lock_t *l);
  *     } else { ... SP_TIMEDOUT: give up or retry ... } */
 SP_API SP_NODISCARD int sp_lock_acquire(sp_lock_t *l, int64_t timeout_ns);
 
+/* As sp_lock_acquire, with an absolute deadline on sp_now_ns()'s clock
+ * (INT64_MAX: no limit), so that several calls can share one deadline.
+ * SP_OK when acquired; SP_TIMEDOUT (never SP_BUSY) when the deadline passed
+ * first (never earlier; a deadline already passed tries once). */
+SP_API SP_NODISCARD int sp_lock_acquire_until(sp_lock_t *l,
+                                              int64_t deadline_ns);
+
 /* Release *l; any thread may call it. SP_OK; SP_EPERM if *l is not locked
  * (nothing changes). Wakes one waiter, if any. */
 SP_API int sp_lock_release(sp_lock_t *l);

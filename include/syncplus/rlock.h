@@ -75,6 +75,14 @@ SP_API int sp_rlock_destroy(sp_rlock_t *r);
  * Every SP_OK must be matched by one sp_rlock_release(). */
 SP_API SP_NODISCARD int sp_rlock_acquire(sp_rlock_t *r, int64_t timeout_ns);
 
+/* As sp_rlock_acquire, with an absolute deadline on sp_now_ns()'s clock
+ * (INT64_MAX: no limit), so that several calls can share one deadline.
+ * SP_TIMEDOUT (never SP_BUSY) when the deadline passed first (never
+ * earlier; a deadline already passed tries once); a nested acquire by the
+ * owner succeeds whatever the deadline. */
+SP_API SP_NODISCARD int sp_rlock_acquire_until(sp_rlock_t *r,
+                                               int64_t deadline_ns);
+
 /* Undo one acquire by the calling thread; the last one frees the lock and
  * wakes one waiter, if any. SP_OK; SP_EPERM if the calling thread does not
  * own *r (it is unlocked, or owned by another thread; nothing changes). */
@@ -83,6 +91,19 @@ SP_API int sp_rlock_release(sp_rlock_t *r);
 /* 1 if the calling thread owns *r, 0 if not (unlocked or owned by another
  * thread), or SP_EINVAL. */
 SP_API SP_NODISCARD int sp_rlock_is_owned(sp_rlock_t *r);
+
+/* The calling thread's recursion level on *r: the number of its acquires
+ * not yet released (CPython 3.13's RLock._recursion_count()), 0 if it does
+ * not own *r (whoever else does), or SP_EINVAL. Only the owner's own count
+ * is visible: another thread's level is not (it would be stale at once).
+ * Levels above INT64_MAX read as INT64_MAX. */
+SP_API SP_NODISCARD int64_t sp_rlock_count(sp_rlock_t *r);
+
+/* 1 if *r is owned by any thread at the moment of the call (the caller or
+ * another; CPython 3.14's RLock.locked()), 0 if not, or SP_EINVAL. The
+ * answer may be stale as soon as it is returned unless the caller owns
+ * *r. */
+SP_API SP_NODISCARD int sp_rlock_locked(sp_rlock_t *r);
 
 #ifdef __cplusplus
 }

@@ -83,6 +83,12 @@ SP_API int sp_sem_destroy(sp_sem_t *s);
  * the wait a resource (the value is unchanged by this call). */
 SP_API SP_NODISCARD int sp_sem_acquire(sp_sem_t *s, int64_t timeout_ns);
 
+/* As sp_sem_acquire, with an absolute deadline on sp_now_ns()'s clock
+ * (INT64_MAX: no limit), so that several calls can share one deadline.
+ * SP_TIMEDOUT (never SP_BUSY) when the deadline passed first (never
+ * earlier; a deadline already passed tries once). */
+SP_API SP_NODISCARD int sp_sem_acquire_until(sp_sem_t *s, int64_t deadline_ns);
+
 /* Add n (1 or more) to the value and wake up to n waiters. Any thread may
  * call it. SP_OK; SP_EINVAL for n < 1; SP_EPERM, changing nothing, if the
  * value would exceed the bound of a BoundedSemaphore (released too many
