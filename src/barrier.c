@@ -17,8 +17,9 @@
  * the action, then gen_++, count_ = 0 (the next generation may start filling
  * at once: no drain gate), out_ += parties - 1, release mu_, then publish:
  * one CAS adding one release to word_ and clearing SLEEPERS, and one wake
- * of every sleeper if SLEEPERS was set. A waiter spins briefly on word_,
- * then sets SLEEPERS (CAS) and sleeps on the value it saw; once released it
+ * of every sleeper if SLEEPERS was set. A waiter spins on word_ for an
+ * adaptive budget (src/spin.h; spin_ is the barrier's estimate), then sets
+ * SLEEPERS (CAS) and sleeps on the value it saw; once released it
  * decrements out_ and returns, touching nothing else.
  *
  * Invariants and why they hold:
@@ -89,6 +90,7 @@
  * SP_FOREVER or >= 0) through sp_lazy_init_, and every call returns
  * SP_EINVAL if they are bad. A zero-filled barrier has 0 parties. */
 #include "internal.h"
+#include "spin.h"
 
 enum { SP_FILLING_, SP_RESETTING_, SP_BROKEN_ };
 
@@ -98,11 +100,6 @@ enum { SP_FILLING_, SP_RESETTING_, SP_BROKEN_ };
 #define SP_BW_COUNT_(v) ((v) & ~(SP_BW_HOLD_ | SP_BW_SLEEPERS_))
 
 #define SP_BO_DESTROYING_ 0x80000000u /* a destroyer sleeps on out_ */
-
-/* Rounds of the spin before a waiter sleeps (each a load and a pause). */
-#ifndef SP_BARRIER_SPIN_
-#define SP_BARRIER_SPIN_ 400
-#endif
 
 static int sp_barrier_params_ok_(unsigned parties, int64_t timeout_ns) {
   return parties != 0 && parties <= INT32_MAX && timeout_ns >= SP_FOREVER;
@@ -132,6 +129,7 @@ int sp_barrier_init_timeout(sp_barrier_t *b, unsigned parties,
     return rc;
   b->word_ = 0;
   b->out_ = 0;
+  b->spin_ = 0;
   b->parties_ = parties;
   b->count_ = 0;
   b->state_ = SP_FILLING_;
@@ -236,14 +234,18 @@ static int sp_barrier_await_publication_(sp_barrier_t *b, uint32_t target) {
 static int sp_barrier_await_(sp_barrier_t *b, uint32_t g, int64_t deadline) {
   uint32_t target = (g + 1u) * SP_BW_ONE_;
   uint32_t v = sp_load_acquire_(&b->word_);
-  for (int i = 0; i < SP_BARRIER_SPIN_; i++) {
-    if (sp_barrier_released_(v, target))
+  int budget = sp_spin_budget_(&b->spin_);
+  for (int i = 0; i < budget; i++) {
+    if (sp_barrier_released_(v, target)) {
+      sp_spin_hit_(&b->spin_, i);
       return sp_barrier_leave_released_(b);
+    }
     if (v & SP_BW_HOLD_)
       break;
     sp_cpu_pause_();
     v = sp_load_acquire_(&b->word_);
   }
+  sp_spin_miss_(&b->spin_);
   for (;;) {
     int timed_out = 0;
     if (sp_barrier_released_(v, target))

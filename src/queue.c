@@ -58,8 +58,9 @@
  * it and returns SP_TIMEDOUT, having changed nothing; if not, a claimer
  * owns it and is about to publish, so it waits for DONE without a deadline
  * (a few instructions away) and returns the claimer's result. Before it
- * sleeps, a waiter first spins a short while on the word (only the oldest
- * waiter of its list), since a hand-off often comes within microseconds.
+ * sleeps, the oldest waiter of its list first spins on the word for an
+ * adaptive budget (src/spin.h; spin_ is the queue's estimate), since a
+ * hand-off often comes within microseconds.
  *
  * Lifetime: a claimer's last access to the queue is its unlock of mu_
  * (src/mutex.c's rule). After it, it touches only the claimed nodes, which
@@ -87,6 +88,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "spin.h"
 
 enum { SP_QK_FIFO_ = 0, SP_QK_LIFO_ = 1, SP_QK_PRIO_ = 2 };
 
@@ -112,11 +114,6 @@ struct sp_qentry_ {
 /* The most items a queue holds: sp_queue_size() reports an int. */
 #define SP_QUEUE_LIMIT_     ((size_t)INT_MAX)
 #define SP_QUEUE_FIRST_CAP_ ((size_t)8)
-
-/* Rounds of the spin before a waiter sleeps (each a load and a pause). */
-#ifndef SP_QUEUE_SPIN_
-#define SP_QUEUE_SPIN_ 200
-#endif
 
 static void *sp_queue_realloc_(void *p, size_t bytes) {
   if (sp_fault_hit_(SP_FAULT_ALLOC_))
@@ -258,13 +255,17 @@ static int sp_queue_block_(sp_queue_t *q, struct sp_queue_waiter_ *w,
                            int64_t deadline) {
   sp_store_relaxed_(&w->state, SP_QW_WAITING_);
   sp_qlist_push_(head, n, w);
-  int spin = *n == 1 ? SP_QUEUE_SPIN_ : 0; /* only the oldest spins */
+  int spin = *n == 1 ? sp_spin_budget_(&q->spin_) : 0; /* the oldest only */
   sp_mutex_unlock_(&q->mu_);
   for (int i = 0; i < spin; i++) {
-    if (sp_load_acquire_(&w->state) == SP_QW_DONE_)
+    if (sp_load_acquire_(&w->state) == SP_QW_DONE_) {
+      sp_spin_hit_(&q->spin_, i);
       return w->result;
+    }
     sp_cpu_pause_();
   }
+  if (spin > 0)
+    sp_spin_miss_(&q->spin_);
   for (;;) {
     uint32_t s = SP_QW_WAITING_;
     if (!sp_cas_relaxed_(&w->state, &s, SP_QW_SLEEPING_) &&

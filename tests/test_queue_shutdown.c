@@ -702,7 +702,7 @@ static void mp_producer(void *p, int i) {
   const int64_t tos[] = {SP_FOREVER, 0, 2000, 100000};
   long k = 0;
   for (; k < m->per; k++) {
-    if ((k & 63) == 0 && t_now_ns() > m->deadline)
+    if (k > 0 && (k & 63) == 0 && t_now_ns() > m->deadline)
       break;
     int rc, attempt = 0;
     do

@@ -85,6 +85,7 @@ typedef struct sp_barrier {
   sp_mutex_t mu_;
   uint32_t word_;    /* releases << 2 | SLEEPERS | HOLD (atomic) */
   uint32_t out_;     /* released waiters still inside | DESTROYING */
+  uint32_t spin_;    /* how long waiters spin (an estimate, atomic) */
   unsigned parties_; /* 1 to INT32_MAX */
   unsigned count_;   /* threads of the generation inside (under mu_) */
   int state_;        /* filling, resetting, broken (under mu_) */
@@ -101,7 +102,7 @@ typedef struct sp_barrier {
  * called with `arg`, and a default timeout (SP_FOREVER, or timeout_ns). */
 #define SP_BARRIER_INIT_TIMEOUT(parties, action, arg, timeout_ns)              \
   {                                                                            \
-    SP_MUTEX_INIT, 0u, 0u, (parties), 0u, 0, 0u, 0, (int64_t)(timeout_ns),     \
+    SP_MUTEX_INIT, 0u, 0u, 0u, (parties), 0u, 0, 0u, 0, (int64_t)(timeout_ns), \
         (action), (arg), 0u                                                    \
   }
 #define SP_BARRIER_INIT(parties, action, arg)                                  \

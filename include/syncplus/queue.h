@@ -107,7 +107,8 @@ typedef struct sp_queue {
   struct sp_queue_waiter_ *putters_;
   struct sp_queue_waiter_ *joiners_;
   unsigned ngetters_, nputters_, njoiners_; /* their lengths */
-  unsigned kind_;                           /* 0 FIFO, 1 LIFO, 2 priority */
+  uint32_t spin_;     /* how long waiters spin (an estimate, atomic) */
+  unsigned kind_;     /* 0 FIFO, 1 LIFO, 2 priority */
   unsigned shutdown_; /* 0, or 1 once sp_queue_shutdown was called */
   unsigned magic_;    /* 0: not yet used, checked on first use */
 } sp_queue_t;
@@ -115,7 +116,7 @@ typedef struct sp_queue {
 #define SP_QUEUE_INIT_KIND_(maxsize, kind, cmp)                                \
   {                                                                            \
     SP_MUTEX_INIT, NULL, 0u, 0u, 0u, (size_t)(maxsize), 0u, 0u, (cmp), NULL,   \
-        NULL, NULL, 0u, 0u, 0u, (kind), 0u, 0u                                 \
+        NULL, NULL, 0u, 0u, 0u, 0u, (kind), 0u, 0u                             \
   }
 
 /* Static initializers: an empty FIFO, LIFO or priority queue of at most
