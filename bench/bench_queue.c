@@ -1,15 +1,21 @@
 /* bench_queue (issue 3): a producer/consumer queue with 2, 4 and 100
  * threads (half producers, half consumers), in items per second (items
- * got by the consumers). (No unbounded case: producers outrun consumers
- * and the queue would grow without limit during a window.)
+ * got by the consumers). (The unbounded cases are bench_uqueue's.)
  *
  * Cases, N in 2, 4, 100:
- *   sp_bounded_N    sp_queue_t, maxsize 64
- *   ring_N          raw: a bounded ring of 64 slots with one
- *                   pthread_mutex_t and two pthread_cond_t (not_empty,
- *                   not_full), signalling one waiter per put/get, as
- *                   Python's queue.Queue does                (backend raw)
- */
+ *   sp_bounded_N           sp_queue_t (FIFO), maxsize 64
+ *   sp_lifo_bounded_N      sp_queue_t made by sp_queue_init_lifo, maxsize
+ *                          64 (issue 13)
+ *   sp_priority_bounded_N  sp_queue_t made by sp_queue_init_priority,
+ *                          maxsize 64, items of 1000 priorities compared
+ *                          as integers (issue 13)
+ *   ring_N                 raw: a bounded ring of 64 slots with one
+ *                          pthread_mutex_t and two pthread_cond_t
+ *                          (not_empty, not_full), signalling one waiter
+ *                          per put/get, as Python's queue.Queue does
+ *                          (backend raw)
+ * The LIFO and priority rows run at N = 4 only, except in --mode full
+ * (the default run's time budget). */
 #include "bench.h"
 
 #include <stdio.h>
@@ -30,7 +36,14 @@ typedef struct qb {
   void *ring[QCAP];
   size_t head, count;
   int nthreads;
+  int kind; /* 0 FIFO, 1 LIFO, 2 priority */
 } qb;
+
+/* The priority queue's order: smaller integers first. */
+static int by_value(const void *x, const void *y) {
+  uintptr_t a = (uintptr_t)x, b = (uintptr_t)y;
+  return (a > b) - (a < b);
+}
 
 typedef struct qarg {
   qb *b;
@@ -42,8 +55,13 @@ typedef struct qarg {
 static void *sp_prod(void *p) {
   qarg *a = p;
   qb *b = a->b;
-  while (!bench_group_stopping(&b->g))
-    (void)!sp_queue_put(&b->q, ITEM, SP_FOREVER);
+  uintptr_t k = (uintptr_t)a->idx * 7919u;
+  while (!bench_group_stopping(&b->g)) {
+    /* Items 1..1000 (never NULL, the consumers' stop item): the priority
+     * queue's priorities; one constant item costs the same elsewhere. */
+    void *it = b->kind == 2 ? (void *)(1 + k++ % 1000) : ITEM;
+    (void)!sp_queue_put(&b->q, it, SP_FOREVER);
+  }
   bench_group_done(&b->g);
   return NULL;
 }
@@ -172,17 +190,31 @@ int main(int argc, char **argv) {
   }
   bench_ratio("sp_bounded_4: sem vs pthread", "sem", "sp_bounded_4", "pthread",
               "sp_bounded_4", "items_per_s");
+  bench_ratio("sp_lifo_bounded_4 vs raw ring_4", "*", "sp_lifo_bounded_4",
+              "raw", "ring_4", "items_per_s");
+  bench_ratio("sp_priority_bounded_4 vs raw ring_4", "*",
+              "sp_priority_bounded_4", "raw", "ring_4", "items_per_s");
 
   static qb b;
   bench_rmutex_init(&b.m);
   bench_rcond_init(&b.ne);
   bench_rcond_init(&b.nf);
+  static const char *const kinds[3] = {"sp_bounded", "sp_lifo_bounded",
+                                       "sp_priority_bounded"};
   for (int i = 0; i < 3; i++) {
     int n = NT[i];
-    snprintf(c, sizeof c, "sp_bounded_%d", n);
-    if (bench_want(c)) {
-      if (sp_queue_init(&b.q, QCAP) != SP_OK)
+    for (int kind = 0; kind < 3; kind++) {
+      if (kind > 0 && n != 4 && bench_level() < 2)
+        continue;
+      snprintf(c, sizeof c, "%s_%d", kinds[kind], n);
+      if (!bench_want(c))
+        continue;
+      int rc = kind == 0   ? sp_queue_init(&b.q, QCAP)
+               : kind == 1 ? sp_queue_init_lifo(&b.q, QCAP)
+                           : sp_queue_init_priority(&b.q, QCAP, by_value);
+      if (rc != SP_OK)
         bench_die("sp_queue_init failed");
+      b.kind = kind;
       bench_emit(BE, c, "items_per_s", run(&b, n, sp_prod, sp_cons, sp_kick));
       drain(&b);
       if (sp_queue_destroy(&b.q) != SP_OK)

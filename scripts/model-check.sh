@@ -69,6 +69,15 @@ checks=(
   # (models/README.md, "Findings", 2); without that try it is lost.
   "mutex-absorbed-wake              mutex.pml pass -   -DNWK=3 -DROUNDS=1 -DABSORB"
   "mutex-broken-no-timeout-retry    mutex.pml reject - -DNWK=3 -DROUNDS=1 -DABSORB -DBROKEN_NO_TIMEOUT_RETRY"
+  # sp_barrier_t: the release word, publication after the unlock, out_.
+  "barrier-2t2p2r   barrier.pml pass   -DCOLLAPSE -DT=2 -DP=2 -DROUNDS=2"
+  "barrier-2t2p2r-timed barrier.pml pass -DCOLLAPSE -DT=2 -DP=2 -DROUNDS=2 -DTIMED"
+  "barrier-3t3p1r   barrier.pml pass   -DCOLLAPSE -DT=3 -DP=3 -DROUNDS=1"
+  "barrier-broken-no-out-wait       barrier.pml reject - -DBROKEN_NO_OUT_WAIT"
+  "barrier-broken-no-sleepers       barrier.pml reject - -DBROKEN_NO_SLEEPERS"
+  "barrier-broken-no-wake-destroyer barrier.pml reject - -DBROKEN_NO_WAKE_DESTROYER"
+  "barrier-broken-leave-on-logical  barrier.pml reject - -DTIMED -DBROKEN_LEAVE_ON_LOGICAL"
+  "barrier-broken-store-publish     barrier.pml reject - -DT=4 -DP=2 -DROUNDS=1 -DBROKEN_STORE_PUBLISH"
 )
 # MODEL_CHECK_FULL=1 adds slower checks that are not about the code CI
 # builds: main's unlock before the lock word, and the absorbed wake-up with
@@ -79,6 +88,8 @@ if [ "${MODEL_CHECK_FULL:-0}" = 1 ]; then
   "cond-main-3w1i cond_sema.pml pass   -DCOLLAPSE -DNW=3 -DITER=1 -DWSIG=0 -DMAIN_UNLOCK"
   "mutex-absorbed-wake-2w2r         mutex.pml pass -   -DNWK=2 -DROUNDS=2 -DABSORB"
   "rwlock-2r1w-writer-2rounds       rwlock.pml pass -DCOLLAPSE -DNRD=2 -DNWR=1 -DWROUNDS=2"
+  "barrier-3t3p1r-timed barrier.pml pass -DCOLLAPSE -DT=3 -DP=3 -DROUNDS=1 -DTIMED"
+  "barrier-4t2p1r   barrier.pml pass   -DCOLLAPSE -DT=4 -DP=2 -DROUNDS=1 -DSPUR=0"
   )
 fi
 

@@ -18,6 +18,8 @@ const char *sp_strerror(int result) {
     return "SP_TIMEDOUT";
   case SP_BROKEN:
     return "SP_BROKEN";
+  case SP_SHUTDOWN:
+    return "SP_SHUTDOWN";
   case SP_EINVAL:
     return "SP_EINVAL";
   case SP_EPERM:

@@ -126,7 +126,7 @@ static void test_barrier_bad_inputs(void **state) {
   assert_rc(SP_EINVAL, sp_barrier_n_waiting(NULL));
   assert_rc(SP_EINVAL, sp_barrier_parties(NULL));
   assert_rc(SP_OK, sp_barrier_init(&b, 3, NULL, NULL));
-  assert_rc(SP_EINVAL, sp_barrier_wait(&b, -2, &idx));
+  assert_rc(SP_EINVAL, sp_barrier_wait(&b, -3, &idx)); /* -2: the default */
   assert_int_equal(77, idx);
   assert_int_equal(0, sp_barrier_n_waiting(&b)); /* bad call left no trace */
   assert_int_equal(0, sp_barrier_broken(&b));

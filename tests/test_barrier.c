@@ -280,14 +280,19 @@ static void test_single_party(void **state) {
   assert_rc(SP_OK, sp_barrier_destroy(&s.b));
 }
 
-/* The action may not re-enter the barrier: it gets SP_EPERM, no deadlock. */
-static int reentry_rc[4];
+/* The action may not re-enter the barrier: it gets SP_EPERM, no deadlock
+ * (abort is the exception: see test_action_abort). */
+#define NREENTRY 7
+static int reentry_rc[NREENTRY];
 static void reentrant_action(void *p) {
   shared_t *s = p;
   reentry_rc[0] = sp_barrier_wait(&s->b, 0, NULL);
-  reentry_rc[1] = sp_barrier_abort(&s->b);
-  reentry_rc[2] = sp_barrier_n_waiting(&s->b);
-  reentry_rc[3] = sp_barrier_destroy(&s->b);
+  reentry_rc[1] = sp_barrier_wait_until(&s->b, 0, NULL);
+  reentry_rc[2] = sp_barrier_reset(&s->b);
+  reentry_rc[3] = sp_barrier_n_waiting(&s->b);
+  reentry_rc[4] = sp_barrier_broken(&s->b);
+  reentry_rc[5] = sp_barrier_destroy(&s->b);
+  reentry_rc[6] = sp_barrier_wait(&s->b, SP_DEFAULT_TIMEOUT, NULL);
 }
 
 static void test_action_reentry_is_refused(void **state) {
@@ -299,7 +304,7 @@ static void test_action_reentry_is_refused(void **state) {
   t_bunch_join(&b);
   assert_rc(SP_OK, s.rc[0]);
   assert_rc(SP_OK, s.rc[1]);
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < NREENTRY; i++)
     assert_rc(SP_EPERM, reentry_rc[i]);
   assert_int_equal(0, sp_barrier_broken(&s.b));
   assert_rc(SP_OK, sp_barrier_destroy(&s.b));

@@ -373,9 +373,26 @@ static void test_event_set_then_free(void **state) {
   fixture_stop(&f, k);
 }
 
+/* Spin (yielding) until the queue has a blocked getter, read under its
+ * mutex (white box). */
+static void wait_queue_getter(sp_queue_t *q) {
+  int64_t end = t_now_ns() + 10 * SP_NS_PER_S;
+  for (;;) {
+    if (sp_mutex_lock(&q->mu_) != SP_OK)
+      fail_msg("cannot lock the queue's mutex");
+    unsigned n = q->ngetters_;
+    (void)sp_mutex_unlock(&q->mu_);
+    if (n > 0)
+      return;
+    if (t_now_ns() > end)
+      fail_msg("the owner never blocked");
+    t_yield();
+  }
+}
+
 static void queue_put_job(void *p) {
   sp_queue_t *q = p;
-  wait_cond_waiter(&q->mu_, &q->not_empty_);
+  wait_queue_getter(q);
   if (sp_queue_put(q, q, SP_FOREVER) != SP_OK)
     t_store(&g_f->bad, 1);
 }
@@ -405,7 +422,12 @@ static void test_queue_put_then_free(void **state) {
 
 static void barrier_job(void *p) {
   sp_barrier_t *b = p;
-  wait_cond_waiter(&b->mu_, &b->cv_);
+  int64_t end = t_now_ns() + 10 * SP_NS_PER_S;
+  while (sp_barrier_n_waiting(b) != 1) { /* the owner waits */
+    if (t_now_ns() > end)
+      fail_msg("the owner never blocked");
+    t_yield();
+  }
   if (sp_barrier_wait(b, SP_FOREVER, NULL) != SP_OK)
     t_store(&g_f->bad, 1);
 }

@@ -30,12 +30,11 @@ static void init_shared(shared_t *s, int maxsize) {
   assert_rc(SP_OK, sp_queue_init(&s->q, maxsize));
 }
 
-/* White box: threads asleep in the queue's three conditions (read under
+/* White box: threads blocked in the queue's three waiter lists (read under
  * its mutex), so a test can wait until its waiters are really blocked. */
 static unsigned sleepers(sp_queue_t *q) {
   assert_rc(SP_OK, sp_mutex_lock(&q->mu_));
-  unsigned n =
-      q->not_empty_.nwaiters_ + q->not_full_.nwaiters_ + q->all_done_.nwaiters_;
+  unsigned n = q->ngetters_ + q->nputters_ + q->njoiners_;
   assert_rc(SP_OK, sp_mutex_unlock(&q->mu_));
   return n;
 }

@@ -265,11 +265,8 @@ static void racer(void *p, int i) {
  * (mutex, lock, rlock and event need no set-up and stay 0). */
 static long set_up_count(race_t *r) {
   all_t *a = &r->a;
-  unsigned *magics[] = {&a->c.magic_,           &a->s.magic_,
-                        &a->s.cv_.magic_,       &a->e.cv_.magic_,
-                        &a->b.magic_,           &a->b.cv_.magic_,
-                        &a->q.magic_,           &a->q.not_empty_.magic_,
-                        &a->q.not_full_.magic_, &a->q.all_done_.magic_};
+  unsigned *magics[] = {&a->c.magic_,     &a->s.magic_, &a->s.cv_.magic_,
+                        &a->e.cv_.magic_, &a->b.magic_, &a->q.magic_};
   long n = 0;
   for (size_t k = 0; k < sizeof magics / sizeof magics[0]; k++)
     n += *magics[k] != 0;

@@ -67,6 +67,7 @@ enum sp_result {
   SP_BUSY = 1,     /* a zero-timeout attempt could not proceed */
   SP_TIMEDOUT = 2, /* the timeout passed before the operation could proceed */
   SP_BROKEN = 3,   /* the barrier is, or became, broken */
+  SP_SHUTDOWN = 4, /* the queue is shut down (sp_queue_shutdown) */
   SP_EINVAL = -1,  /* bad argument: NULL, uninitialised or destroyed object,
                       out-of-range value */
   SP_EPERM = -2,   /* not allowed in the object's state (e.g. releasing a
