@@ -131,12 +131,25 @@ static double sp_lock_pair_(int unused) {
   return r;
 }
 
+/* ---- sp_gil_yield with no waiter: the holder's check point ---- */
+
+static sp_gil_t fast_g_;
+
+static void sp_fast_gil_yield_(uint64_t n) {
+  sp_gil_t *g = &fast_g_;
+  (void)sp_gil_acquire(g);
+  for (uint64_t i = 0; i < n; i++)
+    (void)sp_gil_yield(g);
+  (void)sp_gil_release(g);
+}
+
 static void sp_setup_(void) {
   if (strcmp(sp_backend(), SPB_SP_BACKEND) != 0)
     bench_die("impl_sp.c linked with the wrong backend");
   spi_fast_init();
   spi_fast_rinit();
   sp_check_(sp_lock_init(&fast_l_), "sp_lock_init failed");
+  sp_check_(sp_gil_init(&fast_g_, NULL), "sp_gil_init failed");
 }
 
 const spb_impl SPB_SP_NAME = {
@@ -144,7 +157,8 @@ const spb_impl SPB_SP_NAME = {
     .setup = sp_setup_,
     .fast = {{"fast_sp_mutex", spi_fast_mutex},
              {"fast_sp_rlock", spi_fast_rmutex},
-             {"fast_sp_lock", sp_fast_lock_}},
+             {"fast_sp_lock", sp_fast_lock_},
+             {"fast_sp_gil_yield", sp_fast_gil_yield_}},
     .pair = {{"cond", spi_cond_pair}, {"lock", sp_lock_pair_}},
     .counter = spi_counter,
     .barrier = spi_barrier,

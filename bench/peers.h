@@ -38,7 +38,7 @@ typedef struct spb_named {
   spb_run_fn run;
 } spb_named;
 
-#define SPB_LIST_MAX 4
+#define SPB_LIST_MAX 6
 
 typedef struct spb_impl {
   const char *backend; /* the CSV backend column: "sem", "raw", "glib"... */
