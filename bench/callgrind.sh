@@ -22,10 +22,11 @@
 #
 # Method: each loop runs N1 = 1000 and N2 = 11000 lock+unlock pairs between
 # callgrind client requests; (instructions(N2) - instructions(N1)) / 10000
-# leaves one pair plus the loop's own increment, compare and branch (about
-# 3 instructions, the same in every row). Exit 0 with a "#skip" line when
-# valgrind or the program is missing (a bench program must not fail for a
-# missing tool); --check then exits 77 (CTest: skipped).
+# leaves one pair plus the calling loop (two calls, their argument, the
+# increment, compare and branch: about 7 instructions, the same in every
+# row). Exit 0 with a "#skip" line when valgrind or the program is missing
+# (a bench program must not fail for a missing tool); --check then exits
+# 77 (CTest: skipped).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -102,7 +103,7 @@ tol=$(sed -n 's/^tolerance //p' "$ref" 2>/dev/null)
 [ -n "$tol" ] || tol=2
 checked=0
 [ "$config" = "$refconfig" ] && checked=1
-echo "instructions per uncontended operation (callgrind; the loop adds ~3 to each row)"
+echo "instructions per uncontended operation (callgrind; each row includes the ~7 of the calling loop)"
 echo "build: $config; reference ($ref): ${refconfig:-none}, tolerance +-$tol"
 [ $checked = 1 ] || echo "this build's configuration differs from the reference's: counts are reported, not checked"
 awk -v chk=$checked -v tol="$tol" -v what=$what -v ref="$ref" '

@@ -4,8 +4,9 @@
  * callgrind client requests (zero the counts, dump them as
  * "<backend> <case> <n>"); callgrind.sh divides the difference of the two
  * dumps by N2 - N1, so the call, the set-up and the client requests cancel
- * out and what is left is the instructions of one lock+unlock pair (plus the
- * loop's own increment, compare and branch). Outside valgrind the client
+ * out and what is left is the instructions of one lock+unlock pair plus
+ * the calling loop's (about 7: the calls, their argument, the increment,
+ * compare and branch). Outside valgrind the client
  * requests do nothing.
  *
  * Prints "config <compiler>-<major> <build type> <arch>" (the reference

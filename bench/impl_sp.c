@@ -12,6 +12,11 @@
 #ifndef SPB_SP_NAME
 #error "define SPB_SP_NAME (the table's name) and SPB_SP_BACKEND"
 #endif
+/* The CSV backend column (experiments with variants of one backend set it;
+ * by default the backend's name). */
+#ifndef SPB_SP_LABEL
+#define SPB_SP_LABEL SPB_SP_BACKEND
+#endif
 
 static void sp_check_(int rc, const char *what) {
   if (rc != SP_OK)
@@ -153,7 +158,7 @@ static void sp_setup_(void) {
 }
 
 const spb_impl SPB_SP_NAME = {
-    .backend = SPB_SP_BACKEND,
+    .backend = SPB_SP_LABEL,
     .setup = sp_setup_,
     .fast = {{"fast_sp_mutex", spi_fast_mutex},
              {"fast_sp_rlock", spi_fast_rmutex},

@@ -144,21 +144,31 @@ static inline int sp_mutex_held_(sp_mutex_t *m) {
  * taken from sp_mutex_t.wake_ under the mutex; called after releasing it. */
 void sp_cond_wake_deferred_(void *wake);
 
+/* The rest of sp_mutex_lock_until_ after its fast CAS failed (or the thread
+ * had no id cached yet): a second CAS with the thread's id, then
+ * sp_word_lock_slow_. Out of line, so that the inline fast path needs no
+ * stack frame. */
+int sp_mutex_lock_until_slow_(sp_mutex_t *m, int64_t deadline);
+
 /* Lock and unlock a valid mutex (zero-filled or initialised) from inside the
  * library, which knows the caller does not / does hold it. Lock always
  * returns SP_OK (an int, for the callers written when it could fail); with
- * a deadline, sp_mutex_lock_until_ returns SP_OK or SP_TIMEDOUT. */
+ * a deadline, sp_mutex_lock_until_ returns SP_OK or SP_TIMEDOUT. The fast
+ * paths are one CAS each and call nothing: the slow paths are tail calls.
+ * (Unlock needs no test of a missing id: a thread that holds the mutex has
+ * its id cached, and 0 never matches a held word, so the CAS fails.) */
 static inline int sp_mutex_lock_until_(sp_mutex_t *m, int64_t deadline) {
-  uint32_t self = sp_self_(), free_word = 0;
-  if (SP_LIKELY_(sp_cas_acquire_(&m->word_, &free_word, self)))
+  uint32_t self = sp_thread_id_fast_(), free_word = 0;
+  if (SP_LIKELY_(self != 0) &&
+      SP_LIKELY_(sp_cas_acquire_(&m->word_, &free_word, self)))
     return SP_OK;
-  return sp_word_lock_slow_(&m->word_, self, deadline);
+  return sp_mutex_lock_until_slow_(m, deadline);
 }
 static inline int sp_mutex_lock_(sp_mutex_t *m) {
   return sp_mutex_lock_until_(m, SP_NEVER_);
 }
 static inline void sp_mutex_unlock_(sp_mutex_t *m) {
-  uint32_t held = sp_self_();
+  uint32_t held = sp_thread_id_fast_();
   if (SP_LIKELY_(sp_cas_release_(&m->word_, &held, 0u)))
     return;
   sp_mutex_unlock_slow_(m);

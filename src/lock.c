@@ -43,11 +43,19 @@
 
 #define SP_LOCK_SPIN_ROUNDS_ 100
 
+/* An uncontended acquire and release touch state_ and magic_ only: one
+ * aligned 8-byte block, so one cache line. */
+_Static_assert(offsetof(sp_lock_t, state_) == 0 &&
+                   offsetof(sp_lock_t, magic_) + sizeof(unsigned) <= 8 &&
+                   _Alignof(sp_lock_t) >= 8,
+               "sp_lock_t: the fast path's fields leave one 8-byte block");
+
 int sp_lock_init(sp_lock_t *l) {
   if (l == NULL)
     return SP_EINVAL;
   l->state_ = 0;
   l->waiters_ = 0;
+  l->spare_ = 0;
   l->magic_ = SP_MAGIC_LOCK_;
   return SP_OK;
 }
@@ -80,12 +88,10 @@ static SP_NOINLINE_ int sp_lock_slow_(sp_lock_t *l, int64_t deadline) {
   return SP_OK;
 }
 
-int sp_lock_acquire(sp_lock_t *l, int64_t timeout_ns) {
-  if (SP_INVALID_(l, SP_MAGIC_LOCK_) || timeout_ns < SP_FOREVER)
-    return SP_EINVAL;
-  uint32_t expected = 0;
-  if (SP_LIKELY_(sp_cas_acquire_(&l->state_, &expected, 1u)))
-    return SP_OK;
+/* The rest of acquire after the fast CAS failed. Out of line (and a tail
+ * call), so that the fast path needs no stack frame. */
+static SP_NOINLINE_ int sp_lock_acquire_slow_(sp_lock_t *l,
+                                              int64_t timeout_ns) {
   if (timeout_ns == 0)
     return SP_BUSY;
   int64_t deadline = SP_NEVER_;
@@ -96,16 +102,31 @@ int sp_lock_acquire(sp_lock_t *l, int64_t timeout_ns) {
   return rc;
 }
 
+int sp_lock_acquire(sp_lock_t *l, int64_t timeout_ns) {
+  if (SP_INVALID_(l, SP_MAGIC_LOCK_) || timeout_ns < SP_FOREVER)
+    return SP_EINVAL;
+  uint32_t expected = 0;
+  if (SP_LIKELY_(sp_cas_acquire_(&l->state_, &expected, 1u)))
+    return SP_OK;
+  return sp_lock_acquire_slow_(l, timeout_ns);
+}
+
+/* The release of a lock whose state was not 1: 0 (not locked: the exchange
+ * wrote 0 over 0, changing nothing) or 2 (wake one sleeper). */
+static SP_NOINLINE_ int sp_lock_release_slow_(sp_lock_t *l, uint32_t old) {
+  if (old == 0)
+    return SP_EPERM;
+  sp_futex_wake_(&l->state_, 0); /* l may be gone: the address only */
+  return SP_OK;
+}
+
 int sp_lock_release(sp_lock_t *l) {
   if (SP_INVALID_(l, SP_MAGIC_LOCK_))
     return SP_EINVAL;
   uint32_t old = sp_xchg_release_(&l->state_, 0u);
   if (SP_LIKELY_(old == 1))
     return SP_OK;
-  if (old == 0)
-    return SP_EPERM;
-  sp_futex_wake_(&l->state_, 0); /* l may be gone: the address only */
-  return SP_OK;
+  return sp_lock_release_slow_(l, old);
 }
 
 int sp_lock_locked(sp_lock_t *l) {

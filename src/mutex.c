@@ -68,6 +68,13 @@
  * less than a sleep and a wake-up cost. */
 #include "internal.h"
 
+/* An uncontended lock and unlock touch word_ and magic_ only: one aligned
+ * 8-byte block, so one cache line. */
+_Static_assert(offsetof(sp_mutex_t, word_) == 0 &&
+                   offsetof(sp_mutex_t, magic_) + sizeof(unsigned) <= 8 &&
+                   _Alignof(sp_mutex_t) >= 8,
+               "sp_mutex_t: the fast path's fields leave one 8-byte block");
+
 #ifndef SP_SPIN_ROUNDS_
 #define SP_SPIN_ROUNDS_ 100
 #endif
@@ -111,7 +118,7 @@ void sp_word_unlock_slow_(uint32_t *word) {
     sp_futex_wake_(word, 0);
 }
 
-void sp_mutex_unlock_slow_(sp_mutex_t *m) {
+SP_NOINLINE_ void sp_mutex_unlock_slow_(sp_mutex_t *m) {
   void *wake = m->wake_; /* ours: we still hold m (I2) */
   if (wake != NULL)
     m->wake_ = NULL;
@@ -121,6 +128,13 @@ void sp_mutex_unlock_slow_(sp_mutex_t *m) {
     sp_futex_wake_(&m->word_, 0);
   if (wake != NULL)
     sp_cond_wake_deferred_(wake);
+}
+
+int sp_mutex_lock_until_slow_(sp_mutex_t *m, int64_t deadline) {
+  uint32_t self = sp_self_(), free_word = 0;
+  if (sp_cas_acquire_(&m->word_, &free_word, self))
+    return SP_OK;
+  return sp_word_lock_slow_(&m->word_, self, deadline);
 }
 
 int sp_mutex_init(sp_mutex_t *m) {
@@ -149,15 +163,26 @@ int sp_mutex_destroy(sp_mutex_t *m) {
   return SP_OK;
 }
 
-int sp_mutex_lock(sp_mutex_t *m) {
-  if (SP_INVALID_(m, SP_MAGIC_MUTEX_))
-    return SP_EINVAL;
+/* The public lock and unlock: the fast path (validity check and one CAS)
+ * calls nothing, so it needs no stack frame; everything else is a tail call
+ * to an out-of-line function. */
+
+static SP_NOINLINE_ int sp_mutex_lock_slow_(sp_mutex_t *m) {
   uint32_t self = sp_self_(), v = 0;
-  if (SP_LIKELY_(sp_cas_acquire_(&m->word_, &v, self)))
+  if (sp_cas_acquire_(&m->word_, &v, self))
     return SP_OK;
   if (SP_LW_OWNER_(v) == self)
     return SP_EPERM;
   return sp_word_lock_slow_(&m->word_, self, SP_NEVER_);
+}
+
+int sp_mutex_lock(sp_mutex_t *m) {
+  if (SP_INVALID_(m, SP_MAGIC_MUTEX_))
+    return SP_EINVAL;
+  uint32_t self = sp_thread_id_fast_(), v = 0;
+  if (SP_LIKELY_(self != 0) && SP_LIKELY_(sp_cas_acquire_(&m->word_, &v, self)))
+    return SP_OK;
+  return sp_mutex_lock_slow_(m);
 }
 
 int sp_mutex_trylock(sp_mutex_t *m) {
@@ -198,14 +223,23 @@ int sp_mutex_timedlock_until(sp_mutex_t *m, int64_t deadline_ns) {
   return sp_mutex_lock_deadline_(m, deadline_ns, SP_TIMEDOUT);
 }
 
-int sp_mutex_unlock(sp_mutex_t *m) {
-  if (SP_INVALID_(m, SP_MAGIC_MUTEX_))
-    return SP_EINVAL;
+static SP_NOINLINE_ int sp_mutex_unlock_checked_slow_(sp_mutex_t *m) {
   uint32_t self = sp_self_(), v = self;
-  if (SP_LIKELY_(sp_cas_release_(&m->word_, &v, 0u)))
+  if (sp_cas_release_(&m->word_, &v, 0u))
     return SP_OK;
   if (SP_LW_OWNER_(v) != self)
     return SP_EPERM;
   sp_mutex_unlock_slow_(m);
   return SP_OK;
+}
+
+int sp_mutex_unlock(sp_mutex_t *m) {
+  if (SP_INVALID_(m, SP_MAGIC_MUTEX_))
+    return SP_EINVAL;
+  /* A thread with no id yet holds nothing: its 0 must not match a free
+   * word, hence the test. */
+  uint32_t self = sp_thread_id_fast_(), v = self;
+  if (SP_LIKELY_(self != 0) && SP_LIKELY_(sp_cas_release_(&m->word_, &v, 0u)))
+    return SP_OK;
+  return sp_mutex_unlock_checked_slow_(m);
 }
