@@ -71,6 +71,10 @@ static struct {
   bench_counter c[TM_MAXT_];
   _Alignas(64) TM_MUTEX_T m;
   uint64_t value; /* under m */
+#ifdef TM_HANDOFFS
+  void *last;        /* under m: the thread of the last increment */
+  uint64_t handoffs; /* under m: increments by another thread than last */
+#endif
 } TM_(cnt_);
 
 TM_FN_ void *TM_(cnt_thread_)(void *arg) {
@@ -80,6 +84,12 @@ TM_FN_ void *TM_(cnt_thread_)(void *arg) {
     for (int i = 0; i < TM_BATCH_; i++) {
       TM_LOCK(m);
       TM_(cnt_).value++;
+#ifdef TM_HANDOFFS
+      if (TM_(cnt_).last != c) {
+        TM_(cnt_).last = c;
+        TM_(cnt_).handoffs++;
+      }
+#endif
       TM_UNLOCK(m);
     }
     bench_count(c, TM_BATCH_);
@@ -105,6 +115,14 @@ TM_FN_ double TM_(counter)(int n) {
   TM_(cnt_).g.nextra = 0;
   double r = bench_group_run(&TM_(cnt_).g, n, fns, args, TM_(cnt_).c, n);
   TM_MUTEX_DESTROY(&TM_(cnt_).m);
+#ifdef TM_HANDOFFS
+  /* experiments: the fraction of increments that changed threads */
+  spb_handoff_ratio = TM_(cnt_).value
+                          ? (double)TM_(cnt_).handoffs / (double)TM_(cnt_).value
+                          : 0.0;
+  TM_(cnt_).handoffs = 0;
+  TM_(cnt_).last = NULL;
+#endif
   return r;
 }
 

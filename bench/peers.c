@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+double spb_handoff_ratio = -1.0;
+
 int spb_impls(const spb_impl **out) {
   int n = 0;
   for (int i = 0; spb_sp_impls[i] != NULL && n < SPB_MAX_IMPLS; i++)

@@ -75,6 +75,11 @@ extern const spb_impl *const spb_sp_impls[];
 extern const spb_impl *const spb_peer_impls[];
 extern const spb_absent spb_absent_peers[];
 
+/* Experiments (peer_tmpl.h built with TM_HANDOFFS): the fraction of the
+ * last counter window's increments made by another thread than the one
+ * before (how often the mutex changed hands). */
+extern double spb_handoff_ratio;
+
 /* ---- the driver (peers.c) -------------------------------------------- */
 
 /* Every implementation of this program, libsyncplus first, then the peers;
