@@ -5,8 +5,9 @@
  *                 2, 4, 8, 16, 32, 64): ops_per_s, cs_per_op
  *   broadcast_N   one thread bumps a generation under the mutex, broadcasts
  *                 the condition to N waiters (N = 1, 10, 100, 1000) and
- *                 waits until every waiter has seen it: bcast_per_s,
- *                 cs_per_op (context switches per broadcast)
+ *                 waits until every waiter has seen it: wake_per_s (the
+ *                 waiters' wake-ups per second; broadcasts per second are
+ *                 that over N), cs_per_op (context switches per wake-up)
  * Each figure is the median of interleaved rounds of short windows
  * (peers.c). */
 #include <stdio.h>
@@ -15,7 +16,7 @@
 #include "peers.h"
 
 int main(int argc, char **argv) {
-  static const int64_t times_ms[3] = {10, 50, 200};
+  static const int64_t times_ms[3] = {10, 50, 100};
   int rc = bench_init(argc, argv, "sweep", "all", times_ms);
   if (rc != 0)
     return rc == 1 ? 0 : 2;
@@ -34,7 +35,7 @@ int main(int argc, char **argv) {
   for (int k = 0; k < 4; k++)
     for (int i = 0; i < ni; i++)
       spb_add_cell(cells, &n, impl[i]->backend, "broadcast", impl[i]->bcast,
-                   N[k], "bcast_per_s");
+                   N[k], "wake_per_s");
   spb_run_cells(cells, n, spb_by_mode(1, 3, 3), bench_o.time_ns / 1000000,
                 bench_o.warmup_ns / 1000000);
   return 0;

@@ -58,7 +58,7 @@ typedef struct spb_impl {
   const char *uqueue_case;
   spb_run_fn uqueue;
   /* bench_sweep: one thread broadcasts to param waiters and waits until
-   * all have woken (bcast_per_s) */
+   * all have woken (wake_per_s: the waiters' wake-ups per second) */
   spb_run_fn bcast;
 } spb_impl;
 
