@@ -7,6 +7,7 @@
 #include <string.h>
 
 bench_opts bench_o;
+double bench_last_cs_per_s = -1.0;
 static int bench_level_ = 1;
 
 static void bench_usage_(FILE *f, const char *prog) {
@@ -211,7 +212,9 @@ double bench_group_run(bench_group *g, int n, void *(*const *fns)(void *),
   int64_t t0 = bench_now_ns();
   uint64_t c0 = bench_counters_sum(c, nc);
   uint64_t e0 = bench_counters_sum(g->extra, g->nextra);
+  int64_t s0 = bench_ctx_switches();
   bench_sleep_ns(bench_o.time_ns);
+  int64_t s1 = bench_ctx_switches();
   uint64_t c1 = bench_counters_sum(c, nc);
   uint64_t e1 = bench_counters_sum(g->extra, g->nextra);
   int64_t t1 = bench_now_ns();
@@ -225,6 +228,10 @@ double bench_group_run(bench_group *g, int n, void *(*const *fns)(void *),
   for (int i = 0; i < n; i++)
     bench_thread_join(&th[i]);
   g->extra_rate = t1 > t0 ? (double)(e1 - e0) * 1e9 / (double)(t1 - t0) : 0.0;
+  g->cs_per_s = s0 >= 0 && s1 >= s0 && t1 > t0
+                    ? (double)(s1 - s0) * 1e9 / (double)(t1 - t0)
+                    : -1.0;
+  bench_last_cs_per_s = g->cs_per_s;
   return t1 > t0 ? (double)(c1 - c0) * 1e9 / (double)(t1 - t0) : 0.0;
 }
 

@@ -129,9 +129,16 @@ typedef struct bench_group {
   bench_counter *extra; /* optional second set of counters, measured over */
   int nextra;           /* the same window: its rate goes to extra_rate */
   double extra_rate;
+  double cs_per_s; /* out: the process's context switches per second in
+                      the window (bench_ctx_switches), -1 if unknown */
 } bench_group;
 
-#define BENCH_MAX_THREADS 256
+/* The context switches per second of the last bench_group_run window (the
+ * g->cs_per_s of that call), for callers that do not see its group. */
+extern double bench_last_cs_per_s;
+
+/* 1001 for a broadcast to 1000 waiters (bench_sweep). */
+#define BENCH_MAX_THREADS 1024
 double bench_group_run(bench_group *g, int n, void *(*const *fns)(void *),
                        void *const *args, bench_counter *c, int nc);
 /* Two threads prod(ctx) and cons(ctx) in group g (kick(ctx) unblocks
@@ -177,6 +184,9 @@ void bench_thread_join(bench_thread *t);
 
 /* Number of online CPUs. */
 int bench_ncpu(void);
+/* Context switches (voluntary and involuntary) of the whole process so
+ * far (getrusage), or -1 where the OS does not count them. */
+int64_t bench_ctx_switches(void);
 
 #define BENCH_STORAGE_(bytes)                                                  \
   union {                                                                      \
@@ -227,6 +237,28 @@ void bench_rsem_init(bench_rsem *s, unsigned count);
 void bench_rsem_destroy(bench_rsem *s);
 void bench_rsem_wait(bench_rsem *s);
 void bench_rsem_post(bench_rsem *s);
+
+/* A recursive mutex (PTHREAD_MUTEX_RECURSIVE; a CRITICAL_SECTION on
+ * Windows): the baseline of the recursive locks. */
+typedef struct bench_rrmutex {
+  BENCH_STORAGE_(64) s_;
+} bench_rrmutex;
+void bench_rrmutex_init(bench_rrmutex *m);
+void bench_rrmutex_destroy(bench_rrmutex *m);
+/* n lock+unlock pairs calling the OS directly (fast-path baseline). */
+void bench_rrmutex_loop(bench_rrmutex *m, uint64_t n);
+
+/* A barrier (pthread_barrier_t) where the OS has one:
+ * bench_rbarrier_available() is 0 elsewhere (Windows: the Win32 baseline has
+ * none before Windows 8) and the barrier cases are skipped. wait returns 1
+ * in one thread of each generation, else 0. */
+typedef struct bench_rbarrier {
+  BENCH_STORAGE_(64) s_;
+} bench_rbarrier;
+int bench_rbarrier_available(void);
+void bench_rbarrier_init(bench_rbarrier *b, unsigned parties);
+void bench_rbarrier_destroy(bench_rbarrier *b);
+int bench_rbarrier_wait(bench_rbarrier *b);
 
 /* Futex (Linux), or WaitOnAddress (Windows). bench_futex_available() is 0
  * where neither exists; the futex cases are then skipped. wait blocks while

@@ -9,6 +9,7 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,14 @@ _Static_assert(sizeof(pthread_cond_t) <= sizeof(((bench_rcond *)0)->s_),
                "pthread_cond_t does not fit bench_rcond");
 _Static_assert(sizeof(sem_t) <= sizeof(((bench_rsem *)0)->s_),
                "sem_t does not fit bench_rsem");
+_Static_assert(sizeof(pthread_mutex_t) <= sizeof(((bench_rrmutex *)0)->s_),
+               "pthread_mutex_t does not fit bench_rrmutex");
+#if defined(_POSIX_BARRIERS) && _POSIX_BARRIERS > 0
+#define BENCH_HAVE_BARRIER_ 1
+_Static_assert(sizeof(pthread_barrier_t) <= sizeof(((bench_rbarrier *)0)->s_),
+               "pthread_barrier_t does not fit bench_rbarrier");
+#define PB_(b) ((pthread_barrier_t *)(void *)&(b)->s_)
+#endif
 
 _Static_assert(sizeof(pthread_rwlock_t) <= sizeof(((bench_rrwlock *)0)->s_),
                "pthread_rwlock_t does not fit bench_rrwlock");
@@ -42,6 +51,13 @@ static struct timespec bench_ts_(int64_t ns) {
 int bench_ncpu(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (int)n : 1;
+}
+
+int64_t bench_ctx_switches(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0)
+    return -1;
+  return (int64_t)ru.ru_nvcsw + (int64_t)ru.ru_nivcsw;
 }
 
 /* ---- raw baselines ---- */
@@ -96,6 +112,57 @@ void bench_rmutex_loop(bench_rmutex *m, uint64_t n) {
     pthread_mutex_unlock(pm);
   }
 }
+
+void bench_rrmutex_init(bench_rrmutex *m) {
+  pthread_mutexattr_t a;
+  pthread_mutexattr_init(&a);
+  pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+  if (pthread_mutex_init(PM_(m), &a) != 0)
+    bench_die("pthread_mutex_init (recursive) failed");
+  pthread_mutexattr_destroy(&a);
+}
+void bench_rrmutex_destroy(bench_rrmutex *m) {
+  pthread_mutex_destroy(PM_(m));
+}
+void bench_rrmutex_loop(bench_rrmutex *m, uint64_t n) {
+  pthread_mutex_t *pm = PM_(m);
+  for (uint64_t i = 0; i < n; i++) {
+    pthread_mutex_lock(pm);
+    pthread_mutex_unlock(pm);
+  }
+}
+
+#ifdef BENCH_HAVE_BARRIER_
+int bench_rbarrier_available(void) {
+  return 1;
+}
+void bench_rbarrier_init(bench_rbarrier *b, unsigned parties) {
+  if (pthread_barrier_init(PB_(b), NULL, parties) != 0)
+    bench_die("pthread_barrier_init failed");
+}
+void bench_rbarrier_destroy(bench_rbarrier *b) {
+  pthread_barrier_destroy(PB_(b));
+}
+int bench_rbarrier_wait(bench_rbarrier *b) {
+  return pthread_barrier_wait(PB_(b)) == PTHREAD_BARRIER_SERIAL_THREAD;
+}
+#else
+int bench_rbarrier_available(void) {
+  return 0;
+}
+void bench_rbarrier_init(bench_rbarrier *b, unsigned parties) {
+  (void)b;
+  (void)parties;
+  bench_die("no barrier baseline on this system");
+}
+void bench_rbarrier_destroy(bench_rbarrier *b) {
+  (void)b;
+}
+int bench_rbarrier_wait(bench_rbarrier *b) {
+  (void)b;
+  return 0;
+}
+#endif
 
 void bench_rcond_init(bench_rcond *c) {
   pthread_condattr_t a;

@@ -13,16 +13,30 @@ _Static_assert(sizeof(SRWLOCK) <= sizeof(((bench_rmutex *)0)->s_),
                "SRWLOCK does not fit bench_rmutex");
 _Static_assert(sizeof(CONDITION_VARIABLE) <= sizeof(((bench_rcond *)0)->s_),
                "CONDITION_VARIABLE does not fit bench_rcond");
+_Static_assert(sizeof(CRITICAL_SECTION) <= sizeof(((bench_rrmutex *)0)->s_),
+               "CRITICAL_SECTION does not fit bench_rrmutex");
 
 #define WM_(m)  ((SRWLOCK *)(void *)&(m)->s_)
 #define WRW_(l) ((SRWLOCK *)(void *)&(l)->s_)
 #define WC_(c)  ((CONDITION_VARIABLE *)(void *)&(c)->s_)
 #define WS_(s)  (*(HANDLE *)(void *)&(s)->s_)
+#define WR_(m)  ((CRITICAL_SECTION *)(void *)&(m)->s_)
+#define WM_(m) ((SRWLOCK *)(void *)&(m)->s_)
+#define WC_(c) ((CONDITION_VARIABLE *)(void *)&(c)->s_)
+#define WS_(s) (*(HANDLE *)(void *)&(s)->s_)
+#define WR_(m) ((CRITICAL_SECTION *)(void *)&(m)->s_)
+
 
 int bench_ncpu(void) {
   SYSTEM_INFO si;
   GetSystemInfo(&si);
   return si.dwNumberOfProcessors > 0 ? (int)si.dwNumberOfProcessors : 1;
+}
+
+/* Windows keeps no per-process count of context switches that is cheap to
+ * read: cs_per_op is not reported there. */
+int64_t bench_ctx_switches(void) {
+  return -1;
 }
 
 /* ---- raw baselines ---- */
@@ -76,6 +90,37 @@ void bench_rmutex_loop(bench_rmutex *m, uint64_t n) {
     AcquireSRWLockExclusive(l);
     ReleaseSRWLockExclusive(l);
   }
+}
+
+void bench_rrmutex_init(bench_rrmutex *m) {
+  InitializeCriticalSection(WR_(m));
+}
+void bench_rrmutex_destroy(bench_rrmutex *m) {
+  DeleteCriticalSection(WR_(m));
+}
+void bench_rrmutex_loop(bench_rrmutex *m, uint64_t n) {
+  CRITICAL_SECTION *cs = WR_(m);
+  for (uint64_t i = 0; i < n; i++) {
+    EnterCriticalSection(cs);
+    LeaveCriticalSection(cs);
+  }
+}
+
+/* No barrier baseline (SynchronizationBarrier needs Windows 8 headers). */
+int bench_rbarrier_available(void) {
+  return 0;
+}
+void bench_rbarrier_init(bench_rbarrier *b, unsigned parties) {
+  (void)b;
+  (void)parties;
+  bench_die("no barrier baseline on this system");
+}
+void bench_rbarrier_destroy(bench_rbarrier *b) {
+  (void)b;
+}
+int bench_rbarrier_wait(bench_rbarrier *b) {
+  (void)b;
+  return 0;
 }
 
 void bench_rcond_init(bench_rcond *c) {

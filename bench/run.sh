@@ -133,7 +133,11 @@ reps=$(printf '%s\n' "$progs" | awk '!seen[$1]++ {print $1}' | awk -v mode="$mod
 rmax=$(printf '%s\n' "$reps" | awk '$2 > m {m = $2} END {print m + 0}')
 names=$(printf '%s\n' "$reps" | awk '$2 > 0 {print $1}')
 skipped=$(printf '%s\n' "$reps" | awk '$2 == 0 {print $1}')
-backends=$(printf '%s\n' "$progs" | awk '$2 != "any" && !seen[$2]++ {print $2}')
+# The library's backends: those of the per-backend programs of the whole
+# build (also when only programs that measure every backend in one process,
+# backend "any", are selected), else the build list's "#backends" line.
+backends=$(printf '%s\n' "$all" | awk '$2 != "any" && !seen[$2]++ {print $2}')
+[ -n "$backends" ] || backends=$(sed -n 's/^#backends //p' "$list" | head -n 1)
 # The thread-pool experiment drives its server with ApacheBench.
 if [ "$mode" != smoke ] && printf '%s\n' $names | grep -qx pool && ! command -v ab >/dev/null 2>&1; then
   . "$repo/scripts/deps.sh"

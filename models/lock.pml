@@ -53,7 +53,7 @@
 #define NT (NWK + 1) /* workers are pids 0..NWK-1, the owner is pid NWK */
 
 #ifndef SPIN
-#define SPIN 1 /* spin rounds modelled (the C code: up to 100) */
+#define SPIN 1 /* spin rounds modelled (the C code: up to SP_LOCK_SPIN_ROUNDS_, 7) */
 #endif
 
 #define OK 0

@@ -41,7 +41,14 @@ full=0
 for a in "$@"; do [ "$a" = --full ] && full=1; done
 if [ $full = 1 ]; then
   sp_need_packages gnuplot-nox || echo "gnuplot not available: no plots" >&2
+  sp_need valgrind ||
+    echo "valgrind not available: no instruction counts (bench icount)" >&2
 fi
+# The peers of issue 15 (GLib, libuv; C11 threads come with the C library),
+# found by pkg-config when the build is configured; absent ones are reported
+# as skipped.
+sp_need peers ||
+  echo "cannot install GLib and libuv: the bench reports them as absent" >&2
 
 build=build/bench
 echo "== building (Release) in $build"

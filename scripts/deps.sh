@@ -16,6 +16,10 @@
 #            its own)
 #   aarch64  gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user
 #   windows  mingw-w64, wine, wine64
+#   peers    the bench's peer libraries, found by pkg-config: GLib
+#            (libglib2.0-dev) and libuv (libuv1-dev)
+#   valgrind valgrind (bench/callgrind.sh's instruction counts; its package
+#            has valgrind/callgrind.h)
 sp_need_packages() {
   missing=""
   for p in "$@"; do
@@ -47,6 +51,8 @@ sp_need() {
         pkgs="$pkgs libc6-dev-i386 lib32gcc-${gccv:-12}-dev" ;;
       aarch64) pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user" ;;
       windows) pkgs="$pkgs mingw-w64 wine wine64" ;;
+      peers) pkgs="$pkgs pkg-config libglib2.0-dev libuv1-dev" ;;
+      valgrind) pkgs="$pkgs valgrind" ;;
       *) echo "sp_need: unknown group $g" >&2; return 1 ;;
     esac
   done

@@ -209,6 +209,10 @@ fi
 # ---- gcc, tsan, asan ----------------------------------------------------------
 if want gcc; then
   stage_begin gcc "gcc, all backends, system cmocka"
+  # valgrind: the instruction-count check of the fast paths (bench/icount);
+  # the peers: their rows in the benches' smoke run
+  sp_need valgrind peers ||
+    echo "gcc: cannot install valgrind or the bench peers: bench/icount is skipped, the peers' rows too"
   build gcc build/test-gcc -DCMAKE_C_COMPILER=gcc \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNCPLUS_CMOCKA=system &&
     run_ctest gcc build/test-gcc

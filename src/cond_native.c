@@ -8,8 +8,8 @@
  *
  * wait:   lock L; release M; wait on the OS condition with L; unlock L;
  *         lock M.
- * signal: (M held) if nwaiters_ > 0: lock L; signal the OS condition;
- *         unlock L. broadcast likewise.
+ * signal: (M held) if nwaiters_ > 0: lock L; unlock L; signal the OS
+ *         condition. broadcast likewise.
  * Lock order: M before L (wait and signal both take L while holding M); a
  * waiter never holds L while it takes M, so there is no deadlock.
  *
@@ -18,12 +18,12 @@
  * OS condition has it asleep (the OS wait releases L atomically). A
  * signaller S holds M. If S took M before W released it, W was not yet
  * waiting (the signal is not for it). If after, S then takes L, which it
- * gets only once W is asleep on the OS condition, so the OS signal finds W
- * among its waiters, and the OS condition's own no-lost-wakeup promise
- * does the rest.
+ * gets only once W is asleep on the OS condition, so the OS signal (made
+ * after S released L, S still holding M) finds W among its waiters, and
+ * the OS condition's own no-lost-wakeup promise does the rest.
  * Why no wakeup is stolen: a thread W2 that starts waiting after S
- * returned took M after S released it, so it took L after S released L,
- * i.e. it entered the OS condition after the OS signal was made. The OS
+ * returned took M after S released it, i.e. it entered the OS condition
+ * after the OS signal was made (S makes it under M). The OS
  * condition wakes only threads waiting when the signal is made (POSIX's
  * "threads blocked on the condition"; glibc 2.25+'s group design and
  * Windows' wait queue enforce it, and the test suite's late-waiter test
@@ -83,13 +83,22 @@ int sp_cond_backend_wait_(sp_cond_t *c, sp_cond_lock_t_ *k, int64_t deadline) {
   return rc;
 }
 
+/* Signal and broadcast pass through L (lock, unlock) before they wake: that
+ * is all the no-lost-wakeup argument needs of L (every waiter that
+ * released M before the signaller took it is then asleep on the OS
+ * condition). The OS call itself is made after L is released, still under
+ * M: a woken waiter re-takes L at once inside the OS wait, and would sleep
+ * again on an L its signaller still held (a futex wait and wake more per
+ * hand-off: bench_pair's pthread cond pair made 7 context switches per
+ * round trip instead of 2). Under M no new waiter can enter the OS
+ * condition meanwhile, so no wakeup is stolen either. */
 void sp_cond_backend_signal_(sp_cond_t *c) {
   if (c->nwaiters_ == 0)
     return;
   struct sp_native_cv_ *n = SP_NCV_(c);
   sp_native_mutex_lock_(&n->lk);
-  sp_native_cond_signal_(&n->cv);
   sp_native_mutex_unlock_(&n->lk);
+  sp_native_cond_signal_(&n->cv);
 }
 
 void sp_cond_backend_broadcast_(sp_cond_t *c) {
@@ -97,8 +106,8 @@ void sp_cond_backend_broadcast_(sp_cond_t *c) {
     return;
   struct sp_native_cv_ *n = SP_NCV_(c);
   sp_native_mutex_lock_(&n->lk);
-  sp_native_cond_broadcast_(&n->cv);
   sp_native_mutex_unlock_(&n->lk);
+  sp_native_cond_broadcast_(&n->cv);
 }
 
 /* The native condition wakes its waiters itself: nothing is ever deferred. */

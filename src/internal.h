@@ -116,6 +116,18 @@ static inline uint32_t sp_self_(void) {
   return (uint32_t)sp_thread_id_();
 }
 
+/* The spin of the lock slow paths: pause *delay times, then double *delay
+ * up to SP_SPIN_MAX_DELAY_. Polling a contended word with exponential
+ * backoff reads it (and so pulls its cache line away from the holder) a few
+ * times instead of at every pause (src/mutex.c, "Spinning"). */
+#define SP_SPIN_MAX_DELAY_ 64u
+static inline void sp_spin_backoff_(unsigned *delay) {
+  for (unsigned k = 0; k < *delay; k++)
+    sp_cpu_pause_();
+  if (*delay < SP_SPIN_MAX_DELAY_)
+    *delay *= 2;
+}
+
 /* The slow path of taking a lock word for thread `self` after a failed
  * first CAS: a bounded spin, then sleep on the word with SP_LW_WAITERS_
  * set. SP_OK when taken (the word then holds self, maybe with
@@ -144,21 +156,31 @@ static inline int sp_mutex_held_(sp_mutex_t *m) {
  * taken from sp_mutex_t.wake_ under the mutex; called after releasing it. */
 void sp_cond_wake_deferred_(void *wake);
 
+/* The rest of sp_mutex_lock_until_ after its fast CAS failed (self is the
+ * caller's id), or when the thread had no id cached yet (self 0: the CAS is
+ * tried here with its id). Out of line, so that the inline fast path needs
+ * no stack frame. */
+int sp_mutex_lock_until_slow_(sp_mutex_t *m, uint32_t self, int64_t deadline);
+
 /* Lock and unlock a valid mutex (zero-filled or initialised) from inside the
  * library, which knows the caller does not / does hold it. Lock always
  * returns SP_OK (an int, for the callers written when it could fail); with
- * a deadline, sp_mutex_lock_until_ returns SP_OK or SP_TIMEDOUT. */
+ * a deadline, sp_mutex_lock_until_ returns SP_OK or SP_TIMEDOUT. The fast
+ * paths are one CAS each and call nothing: the slow paths are tail calls.
+ * (Unlock needs no test of a missing id: a thread that holds the mutex has
+ * its id cached, and 0 never matches a held word, so the CAS fails.) */
 static inline int sp_mutex_lock_until_(sp_mutex_t *m, int64_t deadline) {
-  uint32_t self = sp_self_(), free_word = 0;
-  if (SP_LIKELY_(sp_cas_acquire_(&m->word_, &free_word, self)))
+  uint32_t self = sp_thread_id_fast_(), free_word = 0;
+  if (SP_LIKELY_(self != 0) &&
+      SP_LIKELY_(sp_cas_acquire_(&m->word_, &free_word, self)))
     return SP_OK;
-  return sp_word_lock_slow_(&m->word_, self, deadline);
+  return sp_mutex_lock_until_slow_(m, self, deadline);
 }
 static inline int sp_mutex_lock_(sp_mutex_t *m) {
   return sp_mutex_lock_until_(m, SP_NEVER_);
 }
 static inline void sp_mutex_unlock_(sp_mutex_t *m) {
-  uint32_t held = sp_self_();
+  uint32_t held = sp_thread_id_fast_();
   if (SP_LIKELY_(sp_cas_release_(&m->word_, &held, 0u)))
     return;
   sp_mutex_unlock_slow_(m);

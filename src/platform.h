@@ -10,6 +10,10 @@
  *   uintptr_t sp_thread_id_(void);
  *       Return the calling thread's id, read from a thread-local cache:
  *       nonzero, a multiple of 4 below 2^32, unique among live threads.
+ *   uint32_t sp_thread_id_fast_(void);
+ *       Return sp_thread_id_(), or 0 when the thread has no id cached yet
+ *       (the lock fast paths then take their slow path, which calls
+ *       sp_thread_id_()): no out-of-line call where the id is cached.
  *   void sp_cpu_relax_(void);
  *       Give the CPU to other threads for a moment (sched_yield,
  *       SwitchToThread).

@@ -24,6 +24,14 @@
  * address. waiters_ is touched only by threads inside acquire. */
 #include "internal.h"
 
+/* An uncontended acquire and release touch word_, magic_ and count_ only:
+ * one aligned 16-byte block, so one cache line. */
+_Static_assert(offsetof(sp_rlock_t, word_) == 0 &&
+                   offsetof(sp_rlock_t, magic_) + sizeof(unsigned) <= 16 &&
+                   offsetof(sp_rlock_t, count_) + sizeof(uint64_t) <= 16 &&
+                   _Alignof(sp_rlock_t) >= 16,
+               "sp_rlock_t: the fast path's fields leave one 16-byte block");
+
 int sp_rlock_init(sp_rlock_t *r) {
   if (r == NULL)
     return SP_EINVAL;
@@ -54,21 +62,26 @@ static SP_NOINLINE_ int sp_rlock_slow_(sp_rlock_t *r, uint32_t self,
   return rc;
 }
 
-/* Acquire: nested (count + 1), or the fast CAS; else SP_BUSY for a try
- * (timeout 0), else the slow path with the deadline: `when` is a relative
- * timeout (turned into a deadline only here, so the fast paths do not read
- * the clock) or, if `absolute`, the deadline. */
-static int sp_rlock_acquire_(sp_rlock_t *r, int64_t when, int absolute) {
+/* The fast paths of acquire and release call nothing (so they need no
+ * stack frame): a thread with no id cached yet, a count at its limit, a
+ * taken word and a word with waiters go to tail-called slow paths.
+ *
+ * The rest of acquire: nested (count + 1), or the CAS; else SP_BUSY for a
+ * try (timeout 0), else the slow path with the deadline: `when` is a
+ * relative timeout (turned into a deadline only here, so the fast paths do
+ * not read the clock) or, if `absolute`, the deadline. */
+static SP_NOINLINE_ int sp_rlock_acquire_slow_(sp_rlock_t *r, int64_t when,
+                                               int absolute) {
   uint32_t self = sp_self_();
   uint32_t v = sp_load_relaxed_(&r->word_);
   if (SP_LW_OWNER_(v) == self) {
-    if (SP_UNLIKELY_(r->count_ == UINT64_MAX))
+    if (r->count_ == UINT64_MAX)
       return SP_EPERM;
     r->count_++;
     return SP_OK;
   }
   v = 0;
-  if (SP_LIKELY_(sp_cas_acquire_(&r->word_, &v, self))) {
+  if (sp_cas_acquire_(&r->word_, &v, self)) {
     r->count_ = 1;
     return SP_OK;
   }
@@ -84,29 +97,50 @@ static int sp_rlock_acquire_(sp_rlock_t *r, int64_t when, int absolute) {
 int sp_rlock_acquire(sp_rlock_t *r, int64_t timeout_ns) {
   if (SP_INVALID_(r, SP_MAGIC_RLOCK_) || timeout_ns < SP_FOREVER)
     return SP_EINVAL;
-  return sp_rlock_acquire_(r, timeout_ns, 0);
+  uint32_t self = sp_thread_id_fast_();
+  uint32_t v = sp_load_relaxed_(&r->word_);
+  if (SP_UNLIKELY_(self == 0))
+    return sp_rlock_acquire_slow_(r, timeout_ns, 0);
+  if (SP_LW_OWNER_(v) == self) {
+    if (SP_UNLIKELY_(r->count_ == UINT64_MAX))
+      return sp_rlock_acquire_slow_(r, timeout_ns, 0);
+    r->count_++;
+    return SP_OK;
+  }
+  v = 0;
+  if (SP_LIKELY_(sp_cas_acquire_(&r->word_, &v, self))) {
+    r->count_ = 1;
+    return SP_OK;
+  }
+  return sp_rlock_acquire_slow_(r, timeout_ns, 0);
 }
 
 int sp_rlock_acquire_until(sp_rlock_t *r, int64_t deadline_ns) {
   if (SP_INVALID_(r, SP_MAGIC_RLOCK_))
     return SP_EINVAL;
-  return sp_rlock_acquire_(r, deadline_ns, 1);
+  return sp_rlock_acquire_slow_(r, deadline_ns, 1);
+}
+
+static SP_NOINLINE_ int sp_rlock_release_slow_(sp_rlock_t *r) {
+  sp_word_unlock_slow_(&r->word_); /* r may be gone after its exchange */
+  return SP_OK;
 }
 
 int sp_rlock_release(sp_rlock_t *r) {
   if (SP_INVALID_(r, SP_MAGIC_RLOCK_))
     return SP_EINVAL;
-  uint32_t self = sp_self_();
+  /* A thread with no id cached yet (0) owns nothing; the owner bits of a
+   * free word are 0 too, hence the second test. */
+  uint32_t self = sp_thread_id_fast_();
   uint32_t v = sp_load_relaxed_(&r->word_);
-  if (SP_LW_OWNER_(v) != self)
+  if (SP_UNLIKELY_(SP_LW_OWNER_(v) != self) || SP_UNLIKELY_(self == 0))
     return SP_EPERM;
   if (--r->count_ != 0)
     return SP_OK;
   v = self;
   if (SP_LIKELY_(sp_cas_release_(&r->word_, &v, 0u)))
     return SP_OK;
-  sp_word_unlock_slow_(&r->word_); /* r may be gone after its exchange */
-  return SP_OK;
+  return sp_rlock_release_slow_(r);
 }
 
 int sp_rlock_is_owned(sp_rlock_t *r) {

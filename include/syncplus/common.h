@@ -106,6 +106,20 @@ SP_API SP_NODISCARD const char *sp_backend(void);
  * Compare with SP_VERSION_* to detect a header/library mismatch. */
 SP_API SP_NODISCARD const char *sp_version(void);
 
+/* SP_ALIGNED_(n) aligns a member to n bytes (private): the fields an
+ * uncontended lock or unlock touches (the lock word, the magic number, an
+ * rlock's count) sit in one n-byte aligned block, so they share one cache
+ * line wherever the object lives. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define SP_ALIGNED_(n) alignas(n)
+#elif defined(_MSC_VER)
+#define SP_ALIGNED_(n) __declspec(align(n))
+#elif defined(__GNUC__) || defined(__clang__)
+#define SP_ALIGNED_(n) __attribute__((aligned(n)))
+#else
+#define SP_ALIGNED_(n) _Alignas(n)
+#endif
+
 /* Opaque storage for a backend's native object (private), aligned for any
  * of them. */
 #define SP_STORAGE_(bytes)                                                     \

@@ -36,16 +36,19 @@
 extern "C" {
 #endif
 
-/* Embeddable; the fields are private. */
+/* Embeddable; the fields are private. (state_ and magic_, all that an
+ * uncontended acquire and release touch, share one aligned 8 bytes.) */
 typedef struct sp_lock {
-  uint32_t state_;   /* 0 free, 1 held, 2 held and maybe waited on (atomic) */
-  uint32_t waiters_; /* threads sleeping or about to, in acquire (atomic) */
+  /* 0 free, 1 held, 2 held and maybe waited on (atomic) */
+  SP_ALIGNED_(8) uint32_t state_;
   unsigned magic_;   /* 0: zero-filled, valid */
+  uint32_t waiters_; /* threads sleeping or about to, in acquire (atomic) */
+  uint32_t spare_;
 } sp_lock_t;
 
 /* A static initializer: an unlocked lock (all zero). */
 #define SP_LOCK_INIT                                                           \
-  { 0u, 0u, 0u }
+  { 0u, 0u, 0u, 0u }
 
 /* Make *l an unlocked lock. SP_OK; SP_EINVAL for NULL. */
 SP_API SP_NODISCARD int sp_lock_init(sp_lock_t *l);

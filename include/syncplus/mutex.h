@@ -40,9 +40,11 @@
 extern "C" {
 #endif
 
-/* Embeddable; the fields are private. */
+/* Embeddable; the fields are private. (word_ and magic_, all that an
+ * uncontended lock and unlock touch, share one aligned 8 bytes.) */
 typedef struct sp_mutex {
-  uint32_t word_;         /* 0 free, else holder's id | flags (atomic) */
+  /* 0 free, else holder's id | flags (atomic) */
+  SP_ALIGNED_(8) uint32_t word_;
   unsigned magic_;        /* 0: zero-filled, valid */
   unsigned cond_waiters_; /* threads in sp_cond_wait with it (under it) */
   void *wake_; /* waiters chosen by a condition's signal, posted at unlock */

@@ -45,13 +45,15 @@
 extern "C" {
 #endif
 
-/* Embeddable; the fields are private. */
+/* Embeddable; the fields are private. (word_, magic_ and count_, all that
+ * an uncontended acquire and release touch, share one aligned 16 bytes.) */
 typedef struct sp_rlock {
-  uint32_t word_;    /* 0 free, else owner's id | flags (atomic) */
+  /* 0 free, else owner's id | flags (atomic) */
+  SP_ALIGNED_(16) uint32_t word_;
   unsigned magic_;   /* 0: zero-filled, valid */
+  uint64_t count_;   /* recursion depth, touched only by the owner */
   uint32_t waiters_; /* threads in the slow path of acquire (atomic) */
   uint32_t spare_;
-  uint64_t count_; /* recursion depth, touched only by the owner */
 } sp_rlock_t;
 
 /* A static initializer: an unlocked rlock (all zero). */

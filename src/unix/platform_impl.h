@@ -93,6 +93,12 @@ static inline uintptr_t sp_thread_id_(void) {
   return sp_thread_id_slow_();
 }
 
+/* Return sp_thread_id_(), or 0 when the thread has no id cached yet: one
+ * load from the thread pointer, no call. */
+static inline uint32_t sp_thread_id_fast_(void) {
+  return sp_thread_id_cache_;
+}
+
 /* Give the CPU to other threads for a moment. */
 static inline void sp_cpu_relax_(void) {
   sched_yield();

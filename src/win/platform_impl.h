@@ -86,6 +86,11 @@ static inline uintptr_t sp_thread_id_(void) {
   return __builtin_expect((id & 3) == 0, 1) ? id : (uint32_t)(id << 2);
 }
 
+/* Return sp_thread_id_() (never 0 here: the id needs no cache). */
+static inline uint32_t sp_thread_id_fast_(void) {
+  return (uint32_t)sp_thread_id_();
+}
+
 /* Give the CPU to other threads for a moment. */
 static inline void sp_cpu_relax_(void) {
   SwitchToThread();
