@@ -15,9 +15,10 @@ find_program(CMAKE_C_COMPILER NAMES ${SP_MINGW_TRIPLE}-gcc REQUIRED)
 find_program(CMAKE_CXX_COMPILER NAMES ${SP_MINGW_TRIPLE}-g++)
 find_program(CMAKE_RC_COMPILER NAMES ${SP_MINGW_TRIPLE}-windres)
 
-# Headers and libraries come from the mingw-w64 sysroot only; programs
-# (compilers, wine) from the host.
-set(CMAKE_FIND_ROOT_PATH /usr/${SP_MINGW_TRIPLE})
+# Headers and libraries come from the mingw-w64 sysroot only (and from the
+# roots given with -DCMAKE_FIND_ROOT_PATH=..., e.g. an installed Windows
+# libsyncplus); programs (compilers, wine) from the host.
+list(APPEND CMAKE_FIND_ROOT_PATH /usr/${SP_MINGW_TRIPLE})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)

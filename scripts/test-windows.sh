@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Cross-build libsyncplus for 64-bit Windows with mingw-w64 and run the whole
-# test suite (backends win32 and win32-sem) under wine. See docs/windows.md.
+# test suite (backends win32 and win32-sem) under wine; then install the
+# static and the shared library into one prefix and consume both (CMake and
+# pkg-config) under wine. See docs/windows.md.
 #
 #   scripts/test-windows.sh [extra ctest arguments, e.g. -R cond]
 #
@@ -11,8 +13,10 @@
 #   BUILD_BENCH   SYNCPLUS_BUILD_BENCH (default: ON)
 #   KEEP_PREFIX=1 reuse the wine prefix of a previous run (default: a fresh
 #                 one, BUILD_DIR/wineprefix, initialised with wineboot)
+#   CHECK_INSTALL=0 skip the install-and-consume step
 #
-# Installs mingw-w64, wine and wine64 (apt-get install -y) when missing.
+# Installs mingw-w64, wine, wine64 and pkg-config (scripts/deps.sh,
+# apt-get install -y) when missing.
 # Exits nonzero when the build or any test fails.
 set -euo pipefail
 
@@ -47,21 +51,11 @@ find_wine() {
 }
 
 # ---- tools ----------------------------------------------------------------
-missing=()
-command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || missing+=(mingw-w64)
-find_wine >/dev/null || missing+=(wine wine64)
-command -v cmake >/dev/null 2>&1 || missing+=(cmake)
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=
-  [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  say "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}" \
-      >/tmp/test-windows-apt.log 2>&1; then
-    quiet /tmp/test-windows-apt.log $SUDO apt-get update
-    quiet /tmp/test-windows-apt.log \
-      $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
-  fi
+# shellcheck source=deps.sh
+. "$ROOT/scripts/deps.sh"
+if ! sp_need windows || ! sp_need_packages cmake pkg-config; then
+  say "FAILED: cannot install mingw-w64, wine, cmake or pkg-config"
+  exit 1
 fi
 WINE=$(find_wine)
 WINESERVER=$(command -v wineserver || echo "$(dirname "$WINE")/wineserver")
@@ -101,5 +95,39 @@ say "wine prefix ready ($(elapsed))"
 say "running the tests under $WINE"
 rc=0
 (cd "$BUILD_DIR" && ctest --output-on-failure "$@") || rc=$?
-say "done in $(elapsed), ctest exit code $rc"
+say "tests done ($(elapsed)), ctest exit code $rc"
+
+# ---- install and consume ----------------------------------------------------
+# The test build's library is static (BUILD_SHARED_LIBS defaults to OFF);
+# a second, library-only build makes the DLL. Both go into one prefix,
+# which tests/consumer/check-install.sh consumes with find_package and
+# pkg-config through the mingw-w64 compiler, running the programs under
+# wine: a static program must not import libsyncplus.dll (no __imp_
+# references: the headers must not say dllimport without SP_USING_SHARED),
+# a shared one must.
+if [ "${CHECK_INSTALL:-1}" = 1 ]; then
+  prefix=$BUILD_DIR/install/prefix
+  rm -rf "$BUILD_DIR/install"
+  quiet "$BUILD_DIR/install-static.log" \
+    cmake --install "$BUILD_DIR" --prefix "$prefix"
+  quiet "$BUILD_DIR/shared-configure.log" cmake -S "$ROOT" \
+    -B "$BUILD_DIR/install/shared-build" \
+    -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/mingw-w64-x86_64.cmake" \
+    -DBUILD_SHARED_LIBS=ON -DBUILD_TESTING=OFF -DSYNCPLUS_BUILD_BENCH=OFF \
+    -DSYNCPLUS_BUILD_EXAMPLES=OFF
+  quiet "$BUILD_DIR/shared-build.log" \
+    cmake --build "$BUILD_DIR/install/shared-build" -j "$JOBS"
+  quiet "$BUILD_DIR/install-shared.log" \
+    cmake --install "$BUILD_DIR/install/shared-build" --prefix "$prefix"
+  say "static and shared installed into $prefix ($(elapsed))"
+  crc=0
+  CC=x86_64-w64-mingw32-gcc RUNNER=$WINE EXE=.exe \
+    CMAKE_ARGS="-DCMAKE_TOOLCHAIN_FILE=$ROOT/cmake/mingw-w64-x86_64.cmake" \
+    CFLAGS=-static-libgcc \
+    "$ROOT/tests/consumer/check-install.sh" "$prefix" \
+    "$BUILD_DIR/install/consumers" shared static || crc=$?
+  say "install check done ($(elapsed)), exit code $crc"
+  [ $crc = 0 ] || rc=1
+fi
+say "done in $(elapsed), exit code $rc"
 exit $rc

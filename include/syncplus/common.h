@@ -57,9 +57,8 @@ extern "C" {
 #define SP_NODISCARD
 #endif
 
-#define SP_VERSION_MAJOR 0
-#define SP_VERSION_MINOR 1
-#define SP_VERSION_PATCH 0
+/* SP_VERSION_MAJOR/MINOR/PATCH, SP_VERSION_STRING, SP_VERSION_NUMBER. */
+#include "syncplus/version.h"
 
 /* Result codes. Every function that can fail returns one of these as an int.
  * Non-negative codes are outcomes; negative codes are errors. */
