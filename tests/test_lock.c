@@ -6,9 +6,9 @@
 
 typedef struct {
   sp_lock_t l;
-  int phase;     /* atomic */
-  int acquired;  /* atomic */
-  int inside;    /* atomic: threads inside the critical section */
+  int phase;    /* atomic */
+  int acquired; /* atomic */
+  int inside;   /* atomic: threads inside the critical section */
   int violations;
   long iters;
   int64_t deadline;
