@@ -497,20 +497,20 @@ static void run_spec(f_spec s) {
 
 static void test_mutex(void **state) {
   (void)state;
-  run_spec((f_spec){"mutex/init", mutex_init_fn, 0, 0, 0});
-  run_spec((f_spec){"mutex/static", mutex_zero_fn, 0, 0, 0});
+  run_spec((f_spec){"mutex/init", mutex_init_fn, 0, 0, 0, 0});
+  run_spec((f_spec){"mutex/static", mutex_zero_fn, 0, 0, 0, 0});
 }
 
 static void test_lock(void **state) {
   (void)state;
-  run_spec((f_spec){"lock/init", lock_init_fn, 0, 0, 0});
-  run_spec((f_spec){"lock/static", lock_zero_fn, 0, 0, 0});
+  run_spec((f_spec){"lock/init", lock_init_fn, 0, 0, 0, 0});
+  run_spec((f_spec){"lock/static", lock_zero_fn, 0, 0, 0, 0});
 }
 
 static void test_rlock(void **state) {
   (void)state;
-  run_spec((f_spec){"rlock/init", rlock_init_fn, 0, 0, 0});
-  run_spec((f_spec){"rlock/static", rlock_zero_fn, 0, 0, 0});
+  run_spec((f_spec){"rlock/init", rlock_init_fn, 0, 0, 0, 0});
+  run_spec((f_spec){"rlock/static", rlock_zero_fn, 0, 0, 0, 0});
 }
 
 /* A failing OS wait may be absorbed: a waiter chosen by a signal while its
@@ -520,28 +520,31 @@ static void test_rlock(void **state) {
 static void test_cond(void **state) {
   (void)state;
   unsigned sites = cond_sites();
-  run_spec((f_spec){"cond/init", cond_init_fn, sites, sites, WAIT_INEXACT});
+  run_spec((f_spec){"cond/init", cond_init_fn, sites, sites, WAIT_INEXACT, 0});
   unsigned zsites = sites | F_BIT(SP_FAULT_LAZY_INIT_);
-  run_spec((f_spec){"cond/static", cond_zero_fn, zsites, zsites, WAIT_INEXACT});
+  run_spec(
+      (f_spec){"cond/static", cond_zero_fn, zsites, zsites, WAIT_INEXACT, 0});
 }
 
 static void test_semaphore(void **state) {
   (void)state;
   unsigned sites = cond_sites();
-  run_spec((f_spec){"sem/init", sem_init_fn, sites, sites, WAIT_INEXACT});
+  run_spec((f_spec){"sem/init", sem_init_fn, sites, sites, WAIT_INEXACT, 0});
   unsigned zsites = sites | F_BIT(SP_FAULT_LAZY_INIT_);
-  run_spec((f_spec){"sem/static", sem_static_fn, zsites, zsites, WAIT_INEXACT});
   run_spec(
-      (f_spec){"sem/bounded", sem_bounded_fn, zsites, zsites, WAIT_INEXACT});
+      (f_spec){"sem/static", sem_static_fn, zsites, zsites, WAIT_INEXACT, 0});
+  run_spec(
+      (f_spec){"sem/bounded", sem_bounded_fn, zsites, zsites, WAIT_INEXACT, 0});
 }
 
 static void test_event(void **state) {
   (void)state;
   unsigned sites = cond_sites();
-  run_spec((f_spec){"event/init", event_init_fn, sites, sites, WAIT_INEXACT});
+  run_spec(
+      (f_spec){"event/init", event_init_fn, sites, sites, WAIT_INEXACT, 0});
   unsigned zsites = sites | F_BIT(SP_FAULT_LAZY_INIT_);
   run_spec(
-      (f_spec){"event/static", event_zero_fn, zsites, zsites, WAIT_INEXACT});
+      (f_spec){"event/static", event_zero_fn, zsites, zsites, WAIT_INEXACT, 0});
 }
 
 int main(void) {
