@@ -193,11 +193,42 @@ static void test_lock_acquired_by_exited_thread(void **state) {
   assert_rc(SP_OK, sp_lock_destroy(&h.l));
 }
 
+/* What an id reuse amounts to, made deterministic: the lock word holds the
+ * calling thread's id although this thread never locked it (white box: the
+ * word of a mutex locked by a thread that exited, as the OS would hand its
+ * id to this thread). The caller is taken for the holder. The probes above
+ * meet a real reuse only where the OS reuses ids soon. */
+static void test_reused_id_is_taken_for_the_holder(void **state) {
+  (void)state;
+  uint32_t me = my_word_id();
+  assert_true(me != 0);
+  sp_mutex_t m = SP_MUTEX_INIT;
+  __atomic_store_n(&m.word_, me, __ATOMIC_SEQ_CST); /* "locked by me" */
+  assert_rc(SP_EPERM, sp_mutex_trylock(&m));
+  assert_rc(SP_EPERM, sp_mutex_lock(&m));
+  assert_rc(SP_EPERM, sp_mutex_timedlock(&m, MS));
+  assert_rc(SP_OK, sp_mutex_unlock(&m)); /* frees it */
+  assert_rc(SP_OK, sp_mutex_trylock(&m));
+  assert_rc(SP_OK, sp_mutex_unlock(&m));
+  assert_rc(SP_OK, sp_mutex_destroy(&m));
+
+  sp_rlock_t r = SP_RLOCK_INIT;
+  __atomic_store_n(&r.word_, me, __ATOMIC_SEQ_CST);
+  r.count_ = 1;
+  assert_int_equal(1, sp_rlock_is_owned(&r));
+  assert_rc(SP_OK, sp_rlock_acquire(&r, 0)); /* nests */
+  assert_rc(SP_OK, sp_rlock_release(&r));
+  assert_rc(SP_OK, sp_rlock_release(&r)); /* frees it */
+  assert_int_equal(0, sp_rlock_is_owned(&r));
+  assert_rc(SP_OK, sp_rlock_destroy(&r));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_mutex_held_by_exited_thread),
       cmocka_unit_test(test_rlock_held_by_exited_thread),
       cmocka_unit_test(test_lock_acquired_by_exited_thread),
+      cmocka_unit_test(test_reused_id_is_taken_for_the_holder),
   };
   return T_RUN("thread_exit", tests);
 }

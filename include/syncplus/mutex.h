@@ -37,7 +37,7 @@
  *    stays locked with the dead thread's id in it (other threads: lock
  *    blocks for ever, trylock SP_BUSY, timedlock SP_TIMEDOUT, unlock and
  *    destroy SP_EPERM) until a later thread gets the same id from the OS
- *    (Windows reuses ids soon, Linux only once its id space wraps), which
+ *    (Windows reuses ids freely, Linux only once its id space wraps), which
  *    is then taken for the holder: its lock and trylock return SP_EPERM and
  *    its unlock frees the mutex. sp_mutex_init makes it usable again once
  *    no live thread uses it.
