@@ -38,7 +38,16 @@ enum sp_fault_site_ {
   /* Memory allocation (the queue's ring buffer, src/queue.c); fails as
    * realloc does, returning NULL (SP_ENOMEM to the caller). */
   SP_FAULT_ALLOC_ = 3,
-  SP_FAULT_NSITES_ = 4
+  /* An OS wait that has begun: sp_sema_p_ (sem_wait, sem_clockwait,
+   * WaitForSingleObject: the per-waiter semaphore of an emulated condition
+   * wait and of a GIL wait) and sp_native_cond_wait_until_ (the native
+   * condition's pthread_cond_wait/timedwait, SleepConditionVariableSRW).
+   * The call fails with SP_ESYS at once, without waiting, as those calls
+   * do when the OS refuses. (A persistent failure here is not meaningful:
+   * a waiter whose post is on its way must keep waiting for it, see
+   * src/cond_sema.c; arm it with sp_fault_set_ only.) */
+  SP_FAULT_WAIT_ = 4,
+  SP_FAULT_NSITES_ = 5
 };
 
 /* Library side: 1 if this call at `site` must fail (the seam is armed and

@@ -295,6 +295,9 @@ static void sp_gil_count_max_(uint64_t *field, uint64_t v) {
     sp_store_relaxed_(field, v);
 }
 
+/* The state word as a futex word (int and uint32_t may alias). */
+#define SP_GIL_WORD_(g) ((uint32_t *)(void *)&(g)->state_)
+
 /* ---- configuration, init, destroy, stats ----------------------------- */
 
 int sp_gil_config_default(sp_gil_config *cfg, int policy) {
@@ -396,11 +399,26 @@ int sp_gil_destroy(sp_gil_t *g) {
   if (rc != SP_OK)
     return rc;
   sp_mutex_lock_(&g->mu_);
-  int busy = sp_load_relaxed_(&g->owner_) != 0 ||
-             sp_load_relaxed_(&g->state_) != 0 ||
+  /* LEGACY and PRIORITY: take the state word (CAS 0 -> 1, acquire) before
+   * looking at waiters_. Their fast paths change it without mu_, and a
+   * thread still inside a call (a LEGACY yield between its release and its
+   * re-acquire, a GIL-aware blocking call) may take it back at any moment:
+   * a check of the word and then of waiters_ could see the word free and,
+   * a moment later, waiters_ at 0 after that thread took the lock and left
+   * the count. While the destroyer holds the word, nobody takes it; and the
+   * acquire orders the destroyer's free after the last release. */
+  int word = g->policy_ != SP_GIL_FAIR, zero = 0;
+  int took = word && SP_CAS_ACQ_REL_(&g->state_, &zero, 1);
+  int busy = (word && !took) || sp_load_acquire_(&g->owner_) != 0 ||
              sp_load_relaxed_(&g->locked_) != 0 ||
              sp_load_acquire_(&g->waiters_) != 0 || g->io_head_ != NULL ||
              g->cpu_head_ != NULL || g->resume_ != NULL;
+  if (busy && took) {
+    /* Give it back. PRIORITY: nobody queued meanwhile (that needs mu_).
+     * LEGACY: a waiter may have set 2 and sleeps: wake it. */
+    if (sp_xchg_acq_rel_(&g->state_, 0) == 2)
+      sp_futex_wake_(SP_GIL_WORD_(g), 0);
+  }
   sp_mutex_unlock_(&g->mu_);
   if (busy)
     return SP_EPERM;
@@ -854,9 +872,6 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
 
 /* ---- LEGACY ----------------------------------------------------------- */
 
-/* The state word as a futex word (int and uint32_t may alias). */
-#define SP_GIL_WORD_(g) ((uint32_t *)(void *)&(g)->state_)
-
 /* The plain lock's slow path (src/lock.c's algorithm on the futex word):
  * SP_OK as the holder, or SP_TIMEDOUT. Cannot fail otherwise. */
 SP_SLOW_ static int sp_legacy_lock_slow_(sp_gil_t *g, uintptr_t self,
@@ -911,16 +926,22 @@ static int sp_legacy_trylock_(sp_gil_t *g, uintptr_t self) {
   return 0;
 }
 
-/* The yield_skip-th tick: release and re-acquire. */
+/* The yield_skip-th tick: release and re-acquire. The yielder counts
+ * itself in waiters_ from before its release until it holds the lock
+ * again, so that a thread that takes the lock meanwhile gets SP_EPERM from
+ * sp_gil_destroy instead of freeing the lock under the yielder's re-acquire
+ * (tests/test_lifetime.c, test_gil_yield_then_free). */
 SP_SLOW_ static int sp_legacy_yield_slow_(sp_gil_t *g, uintptr_t self,
                                           int *switched) {
   g->ticks_ = 0;
   SP_HOLDER_INC_(&g->yields_released_);
   uint64_t gen = g->switch_number_; /* holders so far (holder-only) */
+  __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
   sp_legacy_unlock_(g);
   int rc = SP_OK, waited = 0;
   if (!sp_legacy_trylock_(g, self))
     rc = sp_legacy_lock_slow_(g, self, &g->handoffs_cpu_, SP_NEVER_, &waited);
+  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
   if (switched != NULL) /* another thread held it in between */
     *switched = rc == SP_OK && g->switch_number_ != gen + 1;
   return rc;
@@ -1228,9 +1249,19 @@ int sp_gil_after_fork_child(sp_gil_t *g) {
 
 /* ---- blocking on the library's objects ------------------------------- */
 
+/* Around a blocking call: release the GIL, counted in waiters_ as a
+ * thread inside a call, so that sp_gil_destroy says SP_EPERM until the
+ * caller has taken the GIL back and returned (another thread may take the
+ * GIL meanwhile; it must not be able to destroy it under the caller). */
+static void sp_gil_block_begin_(sp_gil_t *g) {
+  __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
+  (void)sp_gil_release(g); /* FAIR's SP_ESYS: released all the same */
+}
+
 /* Take the GIL back after a blocking call: cannot fail (see gil.h). */
 static void sp_gil_reacquire_(sp_gil_t *g, int cls) {
   (void)sp_gil_acquire_impl_(g, cls, SP_NEVER_, 0, 1);
+  __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
 }
 
 /* SP_OK if the caller holds g (which is valid). */
@@ -1253,7 +1284,7 @@ int sp_gil_call_blocking(sp_gil_t *g, int cls, sp_gil_blocking_fn op, void *arg,
   rc = op(arg, 0);
   if ((rc != SP_BUSY && rc != SP_TIMEDOUT) || timeout_ns == 0)
     return rc;
-  (void)sp_gil_release(g); /* FAIR's SP_ESYS: released all the same */
+  sp_gil_block_begin_(g);
   int64_t left = SP_FOREVER;
   if (deadline != SP_NEVER_) {
     left = deadline - sp_now_ns_();
@@ -1345,7 +1376,7 @@ int sp_gil_barrier_wait(sp_gil_t *g, sp_barrier_t *b, int64_t timeout_ns,
   int rc = sp_gil_check_held_(g);
   if (rc != SP_OK)
     return rc;
-  (void)sp_gil_release(g);
+  sp_gil_block_begin_(g);
   rc = sp_barrier_wait(b, timeout_ns, index);
   sp_gil_reacquire_(g, SP_GIL_IO);
   return rc;
@@ -1358,7 +1389,7 @@ int sp_gil_cond_wait(sp_gil_t *g, sp_cond_t *c, sp_mutex_t *m,
   int rc = sp_gil_check_held_(g);
   if (rc != SP_OK)
     return rc;
-  (void)sp_gil_release(g);
+  sp_gil_block_begin_(g);
   rc = sp_cond_wait(c, m, timeout_ns);
   sp_gil_reacquire_(g, SP_GIL_IO);
   return rc;

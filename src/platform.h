@@ -52,7 +52,7 @@
  *                                  sp_native_mutex_t_ *m, int64_t deadline);
  *       Release *m, wait for a wakeup or the deadline, re-acquire *m;
  *       SP_OK (also spuriously), SP_TIMEDOUT only once the deadline has
- *       passed, or SP_ESYS.
+ *       passed, or SP_ESYS (fault site SP_FAULT_WAIT_).
  *   void sp_native_cond_signal_(sp_native_cond_t_ *c);
  *       Wake at least one waiter of *c, if any.
  *   void sp_native_cond_broadcast_(sp_native_cond_t_ *c);
@@ -68,7 +68,8 @@
  *       Release *s, whose count is 0 and which no thread uses.
  *   int sp_sema_p_(sp_sema_t_ *s, int64_t deadline);
  *       Wait until the count of *s is positive and decrement it (SP_OK), or
- *       return SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS.
+ *       return SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS
+ *       (fault site SP_FAULT_WAIT_).
  *   void sp_sema_v_(sp_sema_t_ *s);
  *       Increment the count of *s, waking its waiter, touching *s no more
  *       once the waiter can return.

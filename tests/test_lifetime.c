@@ -16,6 +16,8 @@
  * The worker is one persistent thread that runs one job per round. */
 #include "helpers.h"
 
+#include "../src/test_hooks.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -452,6 +454,159 @@ static void test_barrier_release_then_free(void **state) {
   fixture_stop(&f, k);
 }
 
+/* ---- sp_gil_t: a yield, while another thread takes and frees ---------
+ * (The release of every policy has its own test in test_gil_api.c.) A
+ * yield releases the lock and takes it back, so it touches the lock after
+ * making it available by design; what keeps that safe is that the yielder
+ * stays counted as a thread inside a call, so sp_gil_destroy says SP_EPERM
+ * until it has returned. The worker holds the lock and yields once the
+ * owner waits for it; the owner takes it, releases it and destroys it
+ * (retrying SP_EPERM), poisons and frees it. Each policy in turn:
+ *  - LEGACY (every yield releases): a timed-out acquire left the state
+ *    word at 2, so the yield's release takes its slow path, where the
+ *    release hook sleeps right after the lock became free; the owner,
+ *    spinning on a try, takes it meanwhile. A yielder that is not counted
+ *    lets the destroy succeed and then takes the freed lock back (ASan:
+ *    heap-use-after-free in sp_legacy_trylock_; the bug this caught);
+ *  - PRIORITY: the owner is queued, and the yield hands it the lock;
+ *  - FAIR: the owner waits until it asks for a drop, and the yield drops.
+ */
+
+typedef struct {
+  sp_gil_t g;
+  int policy;
+  int holding; /* atomic: 1 worker holds, 2 the owner waits (or spins) */
+} gil_box_t;
+
+static void gil_yield_job(void *p) {
+  gil_box_t *b = p;
+  if (sp_gil_acquire(&b->g) != SP_OK) {
+    t_store(&g_f->bad, 1);
+    return;
+  }
+  t_store(&b->holding, 1);
+  while (t_load(&b->holding) != 2)
+    t_yield();
+  /* PRIORITY: the owner is queued; FAIR: it asked for a drop. */
+  int64_t end = t_now_ns() + 10 * SP_NS_PER_S;
+  while (t_now_ns() < end &&
+         ((b->policy == SP_GIL_PRIORITY &&
+           __atomic_load_n(&b->g.state_, __ATOMIC_SEQ_CST) != 2) ||
+          (b->policy == SP_GIL_FAIR &&
+           !__atomic_load_n(&b->g.drop_request_, __ATOMIC_SEQ_CST))))
+    t_yield();
+  if (sp_gil_yield(&b->g) != SP_OK) /* the call under test */
+    t_store(&g_f->bad, 1);
+  if (sp_gil_release(&b->g) != SP_OK)
+    t_store(&g_f->bad, 1);
+}
+
+static void gil_pause(void) {
+  t_sleep_ns(20000);
+}
+
+static void test_gil_yield_then_free(void **state) {
+  (void)state;
+  static const int policies[3] = {SP_GIL_LEGACY, SP_GIL_PRIORITY, SP_GIL_FAIR};
+  fixture_t f;
+  fixture_start(&f);
+  g_f = &f;
+  f.rounds = t_iters(600); /* LEGACY rounds sleep in the hook */
+  sp_gil_set_release_hook_(gil_pause);
+  long k;
+  ROUNDS(&f, k) {
+    gil_box_t *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    b->policy = policies[k % 3];
+    sp_gil_config cfg;
+    assert_rc(SP_OK, sp_gil_config_default(&cfg, b->policy));
+    cfg.interval_ns = 50000; /* FAIR: the drop request comes soon */
+    cfg.yield_skip = 1;      /* every yield is a check point */
+    assert_rc(SP_OK, sp_gil_init(&b->g, &cfg));
+    post(&f.r, gil_yield_job, b);
+    while (!t_load(&b->holding))
+      t_yield();
+    int rc;
+    if (b->policy == SP_GIL_LEGACY) {
+      assert_rc(SP_TIMEDOUT, sp_gil_acquire_ex(&b->g, SP_GIL_IO, 1000));
+      t_store(&b->holding, 2);
+      while ((rc = sp_gil_acquire_ex(&b->g, SP_GIL_IO, 0)) == SP_BUSY)
+        ;
+    } else {
+      t_store(&b->holding, 2);
+      rc = sp_gil_acquire(&b->g);
+    }
+    assert_rc(SP_OK, rc);
+    assert_rc(SP_OK, sp_gil_release(&b->g));
+    int64_t end = t_now_ns() + 10 * SP_NS_PER_S;
+    while ((rc = sp_gil_destroy(&b->g)) == SP_EPERM && t_now_ns() < end)
+      t_yield();
+    assert_rc(SP_OK, rc);
+    poison_free(b, sizeof *b);
+    wait_done(&f.r);
+  }
+  sp_gil_set_release_hook_(NULL);
+  fixture_stop(&f, k);
+}
+
+/* A GIL-aware blocking call releases the GIL while it blocks and takes it
+ * back before it returns: the caller is inside a call all along, so while
+ * another thread holds, releases and tries to destroy the GIL, destroy says
+ * SP_EPERM until the caller has returned (it said SP_OK before, and the
+ * caller's re-acquire then met a destroyed lock, returning without the GIL;
+ * or, freed, a use after free). Each policy; the owner frees at the end. */
+typedef struct {
+  sp_gil_t g;
+  sp_sem_t s;
+  int rc; /* the blocking call's result */
+} gil_blk_box_t;
+
+static void gil_blocking_job(void *p) {
+  gil_blk_box_t *b = p;
+  if (sp_gil_acquire(&b->g) != SP_OK) {
+    t_store(&g_f->bad, 1);
+    return;
+  }
+  b->rc = sp_gil_sem_acquire(&b->g, &b->s, SP_FOREVER);
+  if (sp_gil_held(&b->g) != 1 || sp_gil_release(&b->g) != SP_OK)
+    t_store(&g_f->bad, 1);
+}
+
+static void test_gil_blocking_call_then_free(void **state) {
+  (void)state;
+  static const int policies[3] = {SP_GIL_LEGACY, SP_GIL_PRIORITY, SP_GIL_FAIR};
+  fixture_t f;
+  fixture_start(&f);
+  g_f = &f;
+  long k;
+  ROUNDS(&f, k) {
+    gil_blk_box_t *b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    sp_gil_config cfg;
+    assert_rc(SP_OK, sp_gil_config_default(&cfg, policies[k % 3]));
+    assert_rc(SP_OK, sp_gil_init(&b->g, &cfg));
+    assert_rc(SP_OK, sp_sem_init(&b->s, 0, 0));
+    post(&f.r, gil_blocking_job, b);
+    wait_cond_waiter(&b->s.mu_, &b->s.cv_); /* blocked, GIL released */
+    assert_rc(SP_OK, sp_gil_acquire(&b->g));
+    assert_rc(SP_OK, sp_gil_release(&b->g));
+    assert_rc(SP_EPERM, sp_gil_destroy(&b->g)); /* a thread is inside */
+    assert_rc(SP_OK, sp_sem_release(&b->s, 1));
+    int rc;
+    int64_t end = t_now_ns() + 10 * SP_NS_PER_S;
+    while ((rc = sp_gil_destroy(&b->g)) == SP_EPERM && t_now_ns() < end)
+      t_yield();
+    assert_rc(SP_OK, rc);
+    while ((rc = sp_sem_destroy(&b->s)) == SP_EPERM && t_now_ns() < end)
+      t_yield();
+    assert_rc(SP_OK, rc);
+    wait_done(&f.r);
+    assert_rc(SP_OK, b->rc);
+    poison_free(b, sizeof *b);
+  }
+  fixture_stop(&f, k);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lock_release_then_free),
@@ -463,6 +618,8 @@ int main(void) {
       cmocka_unit_test(test_event_set_then_free),
       cmocka_unit_test(test_queue_put_then_free),
       cmocka_unit_test(test_barrier_release_then_free),
+      cmocka_unit_test(test_gil_yield_then_free),
+      cmocka_unit_test(test_gil_blocking_call_then_free),
   };
   return T_RUN("lifetime", tests);
 }

@@ -86,12 +86,21 @@ SP_API int sp_cond_destroy(sp_cond_t *c);
  * rarely, spuriously); SP_TIMEDOUT (the timeout passed first, never
  * earlier); SP_EINVAL (NULL or destroyed object, timeout below -1, or
  * another mutex than the current waiters use); SP_EPERM (the caller does
- * not hold *m); SP_ESYS (the OS refused the wait's resources: the "sem" and
- * "win32-sem" backends create a semaphore per wait; the caller did not
- * wait, and no signal was consumed) or SP_ESYS/SP_ENOMEM (a zero-filled
- * condition's first-use set-up failed; nothing changed). A timeout of 0
- * releases and re-acquires *m once and returns SP_TIMEDOUT unless a signal
- * arrived in between. */
+ * not hold *m); SP_ESYS/SP_ENOMEM, with *m held again, when the OS refused:
+ *  - the wait's resources (the "sem" and "win32-sem" backends create a
+ *    semaphore per wait): the caller did not wait, and no signal was
+ *    consumed;
+ *  - a zero-filled condition's first-use set-up: nothing changed (the next
+ *    wait tries again);
+ *  - the OS wait itself, after *m was released (sem_wait, pthread_cond_wait
+ *    and the like failing; not seen in practice): the caller is no longer
+ *    waiting. On the emulated backends a signal that had already chosen it
+ *    is not lost: the wait then returns SP_OK instead. On the native ones a
+ *    signal made while the wait was failing may have found no other waiter,
+ *    so re-test the predicate (the loop above does).
+ * After any error the condition is usable and can be destroyed. A timeout
+ * of 0 releases and re-acquires *m once and returns SP_TIMEDOUT unless a
+ * signal arrived in between. */
 SP_API SP_NODISCARD int sp_cond_wait(sp_cond_t *c, sp_mutex_t *m,
                                      int64_t timeout_ns);
 

@@ -20,19 +20,32 @@
  *
  * Errors: every function returns SP_EINVAL for a NULL or destroyed event
  * (or memory that is not one), changing nothing. A wait may fail with
- * SP_ESYS when the OS refuses it a resource (the "sem" and "win32-sem"
- * backends make a semaphore per wait; a zero-filled event's first wait on
- * the "pthread" backend sets up an OS condition); the event is unchanged.
+ * SP_ESYS/SP_ENOMEM when the OS refuses it a resource (the "sem" and
+ * "win32-sem" backends make a semaphore per wait; a zero-filled event's
+ * first wait on the "pthread" and "win32" backends sets up an OS
+ * condition) or its OS wait fails: the event is unchanged and usable, and
+ * a set that happened meanwhile is not missed (the wait returns SP_OK for
+ * it). Set, clear and is_set never fail that way.
  *
  * Thread-safety: all functions are thread-safe except init and destroy,
  * which must not run concurrently with any other use of the same event.
- * Not async-signal-safe: do not call them from a signal handler.
+ *
+ * Signals: only sp_event_is_set is async-signal-safe (one atomic load).
+ * sp_event_set is not: it takes the event's internal mutex, which a thread
+ * inside sp_event_wait holds for moments, so a handler that sets the event
+ * on such a thread waits for its own thread for ever. Set it from a thread
+ * that takes the signal with sigwait() instead (docs/primitives.md,
+ * "Threads, signals and fork", lists other ways). After fork(), an event
+ * no thread was using is usable in the child; one with waiters is not.
  *
  * Usage:
- *     // producer                      // consumer
- *     result = compute();              if (sp_event_wait(&done, 5 *
- * SP_NS_PER_S) sp_event_set(&done);                 == SP_OK) use(result); else
- * { ... SP_TIMEDOUT ... } */
+ *     // the producer:
+ *     result = compute();
+ *     sp_event_set(&done);
+ *     // a consumer:
+ *     if (sp_event_wait(&done, 5 * SP_NS_PER_S) == SP_OK)
+ *       use(result);
+ *     else { ... SP_TIMEDOUT ... } */
 #ifndef SYNCPLUS_EVENT_H
 #define SYNCPLUS_EVENT_H
 
@@ -57,7 +70,8 @@ typedef struct sp_event {
 
 /* Make *e an event whose flag is clear. SP_OK; SP_EINVAL for NULL;
  * SP_ESYS/SP_ENOMEM when the OS refuses (the "pthread" and "win32" backends
- * set up an OS condition). */
+ * set up an OS condition; *e is then left uninitialised, and may be
+ * initialised again). */
 SP_API SP_NODISCARD int sp_event_init(sp_event_t *e);
 
 /* Destroy *e, set or not. SP_OK; SP_EPERM if threads are waiting in
@@ -81,7 +95,9 @@ SP_API SP_NODISCARD int sp_event_is_set(sp_event_t *e);
  * while the caller waits (even if cleared again before the caller runs);
  * SP_BUSY when timeout_ns is 0 and the flag is not raised; SP_TIMEDOUT when
  * the timeout passed without a set (never earlier); SP_EINVAL for a timeout
- * below -1; SP_ESYS/SP_ENOMEM when the OS refused the wait a resource. */
+ * below -1; SP_ESYS/SP_ENOMEM when the OS refused the wait a resource or
+ * its wait failed, and no set happened meanwhile (the event is unchanged
+ * and usable). */
 SP_API SP_NODISCARD int sp_event_wait(sp_event_t *e, int64_t timeout_ns);
 
 /* As sp_event_wait, with an absolute deadline on sp_now_ns()'s clock

@@ -116,7 +116,10 @@
  * Static initialisation and zero-filled objects: a zero-filled sp_gil_t
  * (static storage, calloc, `sp_gil_t g = SP_GIL_INIT;`) is a valid, free
  * SP_GIL_PRIORITY lock with the default configuration; it is set up on
- * first use, race-free. sp_gil_init() is needed only for another policy or
+ * first use, race-free. That set-up creates the internal conditions (OS
+ * objects on the "pthread" and "win32" backends): if it fails, the call
+ * that needed it returns SP_ESYS/SP_ENOMEM, changing nothing, and the next
+ * call tries again. sp_gil_init() is needed only for another policy or
  * configuration. After sp_gil_destroy() every call returns SP_EINVAL until
  * sp_gil_init() is called again; any other garbage is SP_EINVAL too (or
  * undefined, if it happens to look valid).

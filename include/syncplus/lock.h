@@ -26,7 +26,16 @@
  * resources: nothing returns SP_ESYS or SP_ENOMEM.
  *
  * Thread-safety: all functions are thread-safe except init and destroy,
- * which must not run concurrently with any other use of the same lock. */
+ * which must not run concurrently with any other use of the same lock.
+ *
+ * Threads, signals, fork() (docs/primitives.md, "Threads, signals and
+ * fork"): a lock has no owner, so a lock acquired by a thread that then
+ * exited is simply held, and any thread may release it. Async-signal-safe:
+ * sp_lock_locked, sp_lock_acquire with timeout 0 (it never waits) and, on
+ * Linux, sp_lock_release (an atomic exchange and a futex wake that keeps
+ * errno), so a handler may release a lock that a thread waits for, even on
+ * that thread. After fork(), a lock no thread was waiting on is usable in
+ * the child, and a held one may be released there. */
 #ifndef SYNCPLUS_LOCK_H
 #define SYNCPLUS_LOCK_H
 

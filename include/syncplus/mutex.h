@@ -29,8 +29,25 @@
  *
  * Thread-safety: all functions are thread-safe except init and destroy,
  * which must not run concurrently with any other use of the same mutex.
- * A thread must unlock what it locked before it exits: a mutex held by a
- * thread that ended stays locked, and a later thread may get the same id. */
+ *
+ * Threads, signals, fork() (docs/primitives.md, "Threads, signals and
+ * fork"):
+ *  - A thread must unlock what it locked before it exits; exiting while
+ *    holding is undefined, as for a POSIX mutex. What happens: the mutex
+ *    stays locked with the dead thread's id in it (other threads: lock
+ *    blocks for ever, trylock SP_BUSY, timedlock SP_TIMEDOUT, unlock and
+ *    destroy SP_EPERM) until a later thread gets the same id from the OS
+ *    (Windows reuses ids freely, Linux only once its id space wraps), which
+ *    is then taken for the holder: its lock and trylock return SP_EPERM and
+ *    its unlock frees the mutex. sp_mutex_init makes it usable again once
+ *    no live thread uses it.
+ *  - No function is async-signal-safe: a handler that locks a mutex its
+ *    own thread holds waits for ever.
+ *  - After fork(), a mutex no thread was using is usable in the child. One
+ *    that the forking thread held is not the child's (on Linux the child's
+ *    thread has another id: unlock SP_EPERM, trylock SP_BUSY), and one that
+ *    another thread held stays held: initialise either again in the
+ *    child. */
 #ifndef SYNCPLUS_MUTEX_H
 #define SYNCPLUS_MUTEX_H
 

@@ -20,9 +20,17 @@
  * it last (the final release touches nothing once another thread can take
  * the lock, but for the wake-up call on the word's address).
  *
- * A thread must release what it acquired before it exits: the lock of a
- * thread that ended while owning it stays locked (and a later thread may be
- * given the same thread id by the OS).
+ * A thread must release what it acquired before it exits; exiting while
+ * owning it is undefined, as for sp_mutex_t: the rlock stays owned by the
+ * dead thread's id (other threads: acquire(0) SP_BUSY, a timed acquire
+ * SP_TIMEDOUT, release and destroy SP_EPERM) until a later thread gets the
+ * same id from the OS, which is then taken for the owner (its acquire
+ * nests, its releases free it). sp_rlock_init makes it usable again once
+ * no live thread uses it. No function is async-signal-safe. After fork(),
+ * an rlock no thread was using is usable in the child; one that the
+ * forking thread owned is not the child's on Linux (another thread id):
+ * initialise it again in the child (docs/primitives.md, "Threads, signals
+ * and fork").
  *
  * Errors: every function returns SP_EINVAL for a NULL or destroyed rlock
  * (or memory that is not one), changing nothing. The rlock needs no OS

@@ -16,7 +16,10 @@
  * Static initialisation: `sp_sem_t s = SP_SEM_INIT(value, bound);` is a
  * semaphore as sp_sem_init(&s, value, bound) makes it; its parameters are
  * checked on first use (every call returns SP_EINVAL if they are bad). A
- * zero-filled sp_sem_t is an unbounded semaphore of value 0.
+ * zero-filled sp_sem_t is an unbounded semaphore of value 0. The first call
+ * on it, whichever it is, sets it up; if that set-up fails, the call
+ * returns SP_ESYS/SP_ENOMEM and changes nothing, and the next call tries
+ * again (the check itself cannot fail that way; tests provoke it).
  *
  * Lifetime: a semaphore may be destroyed, and its memory freed, as soon as
  * the last thread that used it has returned; in particular the thread whose
@@ -25,10 +28,14 @@
  *
  * Errors: every function returns SP_EINVAL for a NULL or destroyed
  * semaphore (or memory that is not one), changing nothing. A wait may fail
- * with SP_ESYS when the OS refuses it a resource (the "sem" and "win32-sem"
- * backends make a semaphore per wait; a zero-filled semaphore's first wait
- * on the "pthread" backend sets up an OS condition): the value is then
- * unchanged by the call and no release is lost (another waiter gets it).
+ * with SP_ESYS/SP_ENOMEM when the OS refuses it a resource (the "sem" and
+ * "win32-sem" backends make a semaphore per wait; a zero-filled
+ * semaphore's first wait on the "pthread" and "win32" backends sets up an
+ * OS condition) or its OS wait fails: the value is then unchanged by the
+ * call, no release is lost (a unit that arrived meanwhile is taken and the
+ * call returns SP_OK; otherwise another waiter gets it), and the semaphore
+ * stays usable. Release never fails that way (but for the first call on a
+ * statically initialised semaphore, above).
  *
  * Thread-safety: all functions are thread-safe except init and destroy,
  * which must not run concurrently with any other use of the same
@@ -68,7 +75,8 @@ typedef struct sp_sem {
  * makes an unbounded Semaphore; bound > 0 a BoundedSemaphore whose value may
  * never exceed bound. SP_OK; SP_EINVAL for a negative value or bound, or a
  * value greater than a nonzero bound; SP_ESYS/SP_ENOMEM when the OS
- * refuses. */
+ * refuses its condition (the "pthread" and "win32" backends; *s is then
+ * left uninitialised, and may be initialised again). */
 SP_API SP_NODISCARD int sp_sem_init(sp_sem_t *s, int value, int bound);
 
 /* Destroy *s. SP_OK; SP_EPERM if threads are waiting in sp_sem_acquire()
@@ -80,7 +88,8 @@ SP_API int sp_sem_destroy(sp_sem_t *s);
  * when timeout_ns is 0 and the value is 0; SP_TIMEDOUT when the timeout
  * passed first, never earlier (the value is unchanged by this call);
  * SP_EINVAL for a timeout below -1; SP_ESYS/SP_ENOMEM when the OS refused
- * the wait a resource (the value is unchanged by this call). */
+ * the wait a resource or its wait failed (the value is unchanged by this
+ * call; the semaphore is usable; see "Errors" above). */
 SP_API SP_NODISCARD int sp_sem_acquire(sp_sem_t *s, int64_t timeout_ns);
 
 /* As sp_sem_acquire, with an absolute deadline on sp_now_ns()'s clock

@@ -229,10 +229,13 @@ static inline void sp_native_cond_destroy_(sp_native_cond_t_ *c) {
 }
 
 /* Release *m, wait for a wakeup or the deadline, re-acquire *m; SP_OK (also
- * spuriously), SP_TIMEDOUT only once the deadline has passed, or SP_ESYS. */
+ * spuriously), SP_TIMEDOUT only once the deadline has passed, or SP_ESYS
+ * (fault site SP_FAULT_WAIT_). */
 static inline int sp_native_cond_wait_until_(sp_native_cond_t_ *c,
                                              sp_native_mutex_t_ *m,
                                              int64_t deadline) {
+  if (sp_fault_hit_(SP_FAULT_WAIT_))
+    return SP_ESYS;
   if (deadline == SP_NEVER_)
     return pthread_cond_wait(c, m) == 0 ? SP_OK : SP_ESYS;
   struct timespec ts = sp_timespec_(deadline);
@@ -266,10 +269,13 @@ static inline void sp_sema_destroy_(sp_sema_t_ *s) {
 }
 
 /* Wait until the count of *s is positive and decrement it (SP_OK), or return
- * SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS. EINTR is retried;
+ * SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS (fault site
+ * SP_FAULT_WAIT_). EINTR is retried;
  * the deadline is on CLOCK_MONOTONIC (sem_clockwait, glibc 2.30+; elsewhere
  * short sem_timedwait slices re-checked against the monotonic clock). */
 static inline int sp_sema_p_(sp_sema_t_ *s, int64_t deadline) {
+  if (sp_fault_hit_(SP_FAULT_WAIT_))
+    return SP_ESYS;
   int saved = errno;
   for (;;) {
     int r;

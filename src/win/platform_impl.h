@@ -187,10 +187,13 @@ static inline void sp_native_cond_destroy_(sp_native_cond_t_ *c) {
  * spuriously), SP_TIMEDOUT only once the deadline has passed, or SP_ESYS.
  * It returns SP_OK spuriously when Windows reports a timeout before the
  * deadline (early wakeup, or a wait capped at SP_WIN_MAX_WAIT_MS_), so that
- * the caller re-checks its predicate before waiting again. */
+ * the caller re-checks its predicate before waiting again. Fault site
+ * SP_FAULT_WAIT_. */
 static inline int sp_native_cond_wait_until_(sp_native_cond_t_ *c,
                                              sp_native_mutex_t_ *m,
                                              int64_t deadline) {
+  if (sp_fault_hit_(SP_FAULT_WAIT_))
+    return SP_ESYS;
   DWORD ms = deadline == SP_NEVER_ ? INFINITE : sp_win_wait_ms_(deadline);
   if (SleepConditionVariableSRW(c, m, ms, 0))
     return SP_OK;
@@ -279,9 +282,12 @@ static inline void sp_sema_destroy_(sp_sema_t_ *s) {
 }
 
 /* Wait until the count of *s is positive and decrement it (SP_OK), or return
- * SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS. Waits of rounded-up
+ * SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS (fault site
+ * SP_FAULT_WAIT_). Waits of rounded-up
  * milliseconds are repeated until the deadline has really passed. */
 static inline int sp_sema_p_(sp_sema_t_ *s, int64_t deadline) {
+  if (sp_fault_hit_(SP_FAULT_WAIT_))
+    return SP_ESYS;
   for (;;) {
     DWORD ms = deadline == SP_NEVER_ ? INFINITE : sp_win_wait_ms_(deadline);
     DWORD r = WaitForSingleObject(s->h, ms);
