@@ -38,7 +38,19 @@ enum sp_fault_site_ {
   /* Memory allocation (the queue's ring buffer, src/queue.c); fails as
    * realloc does, returning NULL (SP_ENOMEM to the caller). */
   SP_FAULT_ALLOC_ = 3,
-  SP_FAULT_NSITES_ = 4
+  /* Every OS call that puts a thread to sleep in the platform layer
+   * (src/unix, src/win platform_impl.h): sp_futex_wait_'s futex or
+   * WaitOnAddress call, each semaphore wait of sp_sema_p_'s loop (sem_wait,
+   * sem_clockwait, the wait-on-address semaphore's futex wait,
+   * WaitForSingleObject), and sp_native_cond_wait_until_'s condition wait.
+   * Armed with k = 0 it counts sleeps, so a test can bound in events how
+   * often a wait goes to sleep (a wait that polls or spins shows up as
+   * many). A failing call does not sleep and returns as a spurious wake-up
+   * does (sp_futex_wait_ and the condition wait: SP_OK; sp_sema_p_ goes
+   * round its loop), which every caller must tolerate. Fail single calls
+   * (sp_fault_set_): with sp_fault_set_from_ every wait would spin. */
+  SP_FAULT_SLEEP_ = 4,
+  SP_FAULT_NSITES_ = 5
 };
 
 /* Library side: 1 if this call at `site` must fail (the seam is armed and

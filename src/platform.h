@@ -22,9 +22,16 @@
  *       SP_TIMEDOUT only once the deadline has passed (also, under Wine,
  *       for a wait a wake had picked: a waiter that times out must pass
  *       such an absorbed wake-up on, models/README.md finding 2).
+ *       Fault site SP_FAULT_SLEEP_ (counts sleeps; injects a spurious
+ *       SP_OK), as are the sleeps of sp_native_cond_wait_until_ and
+ *       sp_sema_p_ below.
  *   void sp_futex_wake_(uint32_t *addr, int all);
  *       Wake one (all == 0) or every thread sleeping in sp_futex_wait_ on
  *       addr, reading no memory at addr (the object there may be freed).
+ *   Neither orders memory: a woken waiter re-reads *addr with an atomic
+ *   whose order does (acquire), as every caller does. What they promise is
+ *   that a wake made after a change of *addr is not lost: the wait's
+ *   compare and sleep are atomic with respect to the wake.
  *
  * OS mutex and condition (types sp_native_mutex_t_, sp_native_cond_t_; the
  * internal lock and condition of the "pthread" and "win32" backends'
@@ -64,10 +71,12 @@
  *       Release *s, whose count is 0 and which no thread uses.
  *   int sp_sema_p_(sp_sema_t_ *s, int64_t deadline);
  *       Wait until the count of *s is positive and decrement it (SP_OK), or
- *       return SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS.
+ *       return SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS; a
+ *       timed wait sleeps until the deadline, it does not poll.
  *   void sp_sema_v_(sp_sema_t_ *s);
  *       Increment the count of *s, waking its waiter, touching *s no more
- *       once the waiter can return.
+ *       once the waiter can return; what the caller did before it happens
+ *       before what the waiter does after the sp_sema_p_ that takes it.
  */
 #ifndef SP_PLATFORM_H_
 #define SP_PLATFORM_H_

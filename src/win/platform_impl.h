@@ -120,6 +120,8 @@ static inline DWORD sp_win_wait_ms_(int64_t deadline) {
  * (the caller re-checks and waits again with the same deadline). */
 static inline int sp_futex_wait_(uint32_t *addr, uint32_t expected,
                                  int64_t deadline) {
+  if (sp_fault_hit_(SP_FAULT_SLEEP_))
+    return SP_OK; /* an injected spurious wake-up */
   DWORD ms = deadline == SP_NEVER_ ? INFINITE : sp_win_wait_ms_(deadline);
   DWORD saved = GetLastError();
   int rc = SP_OK;
@@ -186,6 +188,8 @@ static inline void sp_native_cond_destroy_(sp_native_cond_t_ *c) {
 static inline int sp_native_cond_wait_until_(sp_native_cond_t_ *c,
                                              sp_native_mutex_t_ *m,
                                              int64_t deadline) {
+  if (sp_fault_hit_(SP_FAULT_SLEEP_))
+    return SP_OK; /* an injected spurious wake-up */
   DWORD ms = deadline == SP_NEVER_ ? INFINITE : sp_win_wait_ms_(deadline);
   if (SleepConditionVariableSRW(c, m, ms, 0))
     return SP_OK;
@@ -275,11 +279,14 @@ static inline void sp_sema_destroy_(sp_sema_t_ *s) {
 
 /* Wait until the count of *s is positive and decrement it (SP_OK), or return
  * SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS. Waits of rounded-up
- * milliseconds are repeated until the deadline has really passed. */
+ * milliseconds are repeated until the deadline has really passed. Each wait
+ * call is fault site SP_FAULT_SLEEP_ (a failing one returns as an early
+ * timeout, without waiting). */
 static inline int sp_sema_p_(sp_sema_t_ *s, int64_t deadline) {
   for (;;) {
     DWORD ms = deadline == SP_NEVER_ ? INFINITE : sp_win_wait_ms_(deadline);
-    DWORD r = WaitForSingleObject(s->h, ms);
+    DWORD r = sp_fault_hit_(SP_FAULT_SLEEP_) ? WAIT_TIMEOUT /* injected */
+                                             : WaitForSingleObject(s->h, ms);
     if (r == WAIT_OBJECT_0)
       return SP_OK;
     if (r != WAIT_TIMEOUT)
