@@ -8,6 +8,11 @@
 #   gcc       gcc build (system cmocka), every backend, ctest (with a smoke
 #             run of the benches and the examples)
 #   tsan      ThreadSanitizer build (gcc), ctest
+#   orders    memory-order mutants (scripts/order-mutants.sh): each acquire
+#             or release of the fast paths made relaxed in turn, rebuilt
+#             under TSan, must be caught by tests/test_orders.c or
+#             tests/test_platform.c (TSan checks C11 happens-before, which
+#             x86 and qemu-user do not show)
 #   asan      AddressSanitizer + UndefinedBehaviorSanitizer (clang), ctest
 #   nocmocka  the README's three commands (cmake -S . -B b, build, ctest)
 #             from a clean tree as on a machine without libcmocka-dev (its
@@ -37,7 +42,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
-all_stages="format gcc tsan asan nocmocka parent install abi musl i386 aarch64 windows models"
+all_stages="format gcc tsan orders asan nocmocka parent install abi musl i386 aarch64 windows models"
 only="" skip=""
 [ "${SYNCPLUS_SKIP_WINDOWS:-0}" = 1 ] && skip="windows"
 while [ $# -gt 0 ]; do
@@ -213,6 +218,16 @@ if want tsan; then
   stage_begin tsan "ThreadSanitizer (gcc)"
   build tsan build/test-tsan -DCMAKE_C_COMPILER=gcc -DSYNCPLUS_SANITIZE=thread \
     -DSYNCPLUS_BUILD_BENCH=OFF && run_ctest tsan build/test-tsan
+  stage_end
+fi
+
+if want orders; then
+  stage_begin orders "memory-order mutants: each fast path's acquire/release weakened in turn, caught by TSan"
+  mkdir -p build
+  scripts/order-mutants.sh build/test-orders 2>&1 | tee build/test-orders.log
+  [ "${PIPESTATUS[0]}" = 0 ] || fail_stage orders
+  passed=$((passed + $(grep -c "^   ok: " build/test-orders.log)))
+  failed=$((failed + $(grep -c "^   FAILED: " build/test-orders.log)))
   stage_end
 fi
 
