@@ -339,26 +339,30 @@ static void test_mp_barrier(void **state) {
 }
 
 /* ---- a condition passed between two mutexes. The writer waits on c with
- * m (timing out at once, so it binds and unbinds c); the reader waits on c
- * with m2, which is refused (SP_EINVAL) while c is bound to m and admitted
- * once it is free. Nothing else orders the two threads: the writer's last
+ * m (timing out at once, so it binds and unbinds c), round after round
+ * until the reader is done; the reader waits on c with m2, which is refused
+ * (SP_EINVAL) while c is bound to m and admitted when it is free. Nothing
+ * else orders the two threads (the stop flag is relaxed): the writer's last
  * write of c's waiter count must be ordered before the reader's first by
  * the binding itself (the release store that unbinds, the acquiring CAS
  * that binds). */
 static void *rebind_writer(void *arg) {
   mp *x = arg;
-  for (long v = 1; v <= x->rounds / 4; v++) {
+  while (!__atomic_load_n(&x->flag, __ATOMIC_RELAXED)) {
     assert_rc(SP_OK, sp_mutex_lock(&x->m));
     int rc = sp_cond_wait(&x->c, &x->m, 1);
     if (rc != SP_TIMEDOUT && rc != SP_EINVAL)
       fail_msg("rebind: writer got %s", sp_strerror(rc));
     assert_rc(SP_OK, sp_mutex_unlock(&x->m));
+    t_yield();
   }
   return NULL;
 }
 static void rebind_reader(mp *x) {
   long admitted = 0, refused = 0;
-  for (long v = 1; v <= x->rounds / 4; v++) {
+  int64_t stress_end = t_stress_deadline(), end = t_now_ns() + 10 * SP_NS_PER_S;
+  while (admitted < x->rounds / 4 &&
+         (t_now_ns() < stress_end || (admitted == 0 && t_now_ns() < end))) {
     assert_rc(SP_OK, sp_mutex_lock(&x->m2));
     int rc = sp_cond_wait(&x->c, &x->m2, 1);
     if (rc == SP_TIMEDOUT)
@@ -368,9 +372,13 @@ static void rebind_reader(mp *x) {
     else
       fail_msg("rebind: reader got %s", sp_strerror(rc));
     assert_rc(SP_OK, sp_mutex_unlock(&x->m2));
+    t_yield();
   }
+  __atomic_store_n(&x->flag, 1, __ATOMIC_RELAXED);
   print_message("rebind: the reader was admitted %ld times, refused %ld\n",
                 admitted, refused);
+  if (admitted == 0)
+    fail_msg("rebind: the reader was never admitted in 10 s");
 }
 static void test_mp_condition_rebind(void **state) {
   (void)state;
