@@ -140,7 +140,8 @@ int sp_cond_backend_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
 
 /* Put the chosen chain first..last (linked by `next`) on M's wake list and
  * flag it in M's lock word (the holder's own fetch-or keeps the other
- * bits, which sleepers may change concurrently). */
+ * bits, which sleepers may change concurrently; relaxed, as only this
+ * thread reads the flag and the list, in its unlock). */
 static void sp_defer_(sp_cond_t *c, struct sp_waiter_ *first,
                       struct sp_waiter_ *last) {
   sp_mutex_t *m = c->mutex_; /* set: there are waiters, and we hold M */

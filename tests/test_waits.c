@@ -336,6 +336,43 @@ static void test_spurious_wakeup_injected(void **state) {
   }
 }
 
+#ifndef _WIN32
+#include <limits.h>
+#include <pthread.h>
+
+/* musl gives a thread 128 KiB of stack by default (glibc: 8 MiB): every
+ * blocking call works on a thread with half that (or the system's
+ * minimum, if larger), so the library's frames fit musl's default with
+ * room to spare for the caller's. */
+static void test_small_stack(void **state) {
+  (void)state;
+  size_t size = 64 * 1024;
+  if (size < (size_t)PTHREAD_STACK_MIN)
+    size = (size_t)PTHREAD_STACK_MIN;
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    wctx x;
+    current = &cases[k];
+    wctx_init(&x, 30 * SP_NS_PER_S);
+    current->hold(&x);
+    sp_fault_set_(SP_FAULT_SLEEP_, 0);
+    pthread_attr_t a;
+    pthread_t t;
+    assert_int_equal(0, pthread_attr_init(&a));
+    assert_int_equal(0, pthread_attr_setstacksize(&a, size));
+    assert_int_equal(0, pthread_create(&t, &a, waiter_main, &x));
+    pthread_attr_destroy(&a);
+    int64_t end = t_now_ns() + 10 * SP_NS_PER_S;
+    while (sleeps() < 1 && t_now_ns() < end)
+      t_sleep_ns(MS / 2);
+    current->release(&x);
+    assert_int_equal(0, pthread_join(t, NULL));
+    sp_fault_clear_();
+    assert_rc(SP_OK, x.rc);
+    wctx_destroy(&x);
+  }
+}
+#endif
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_forever),
@@ -345,6 +382,9 @@ int main(void) {
       cmocka_unit_test(test_far_timeout_saturating),
       cmocka_unit_test(test_short_timeout_sleeps_once),
       cmocka_unit_test(test_spurious_wakeup_injected),
+#ifndef _WIN32
+      cmocka_unit_test(test_small_stack),
+#endif
   };
   return T_RUN("waits", tests);
 }
