@@ -51,9 +51,8 @@ static void gs_tick(gs_ts *t, unsigned units) {
 void gs_init(gs_world *w, const sp_gil_config *cfg) {
   w->use_gil = cfg != NULL;
   if (cfg != NULL) {
-    w->cfg = *cfg;
-    if (w->cfg.policy == SP_GIL_LEGACY)
-      w->cfg.yield_skip = 1; /* one check = Python 2's 100 ticks (gilsim.h) */
+    w->cfg = *cfg; /* LEGACY's default yield_skip is 1: one check = Python
+                      2's 100 ticks (gilsim.h) */
     if (sp_gil_init(&w->gil, &w->cfg) != SP_OK)
       bench_die("sp_gil_init failed");
   }

@@ -8,8 +8,8 @@
  * 2's check interval (sys.setcheckinterval(100)), the setting the seed's
  * priority GIL was built on: there, one yield is one such check, and
  * PRIORITY's yield_skip 100 makes CPU slices of 100 checks. LEGACY counts
- * each sp_gil_yield() as one tick, so gs_init() runs it with yield_skip 1:
- * release and re-acquire at every check of 100 units, as Python 2 does.
+ * each sp_gil_yield() as one tick, and its default yield_skip is 1: release
+ * and re-acquire at every check of 100 units, as Python 2 does.
  * FAIR is time-based and polls its drop request at every check. Around every
  * blocking call it releases the GIL and re-acquires it afterwards, exactly as
  * an interpreter does (Py_BEGIN/END_ALLOW_THREADS):
@@ -32,9 +32,10 @@
 
 #include <syncplus.h>
 
-#define GS_CHECK_UNITS 100 /* units of work per check interval (sp_gil_yield)  \
-                            */
-#define GS_MAX_CPU 8       /* CPU threads per scenario, at most */
+#define GS_CHECK_UNITS                                                         \
+  100                /* units of work per check interval (sp_gil_yield)        \
+                      */
+#define GS_MAX_CPU 8 /* CPU threads per scenario, at most */
 
 typedef struct gs_world {
   sp_gil_t gil;

@@ -134,6 +134,11 @@ rmax=$(printf '%s\n' "$reps" | awk '$2 > m {m = $2} END {print m + 0}')
 names=$(printf '%s\n' "$reps" | awk '$2 > 0 {print $1}')
 skipped=$(printf '%s\n' "$reps" | awk '$2 == 0 {print $1}')
 backends=$(printf '%s\n' "$progs" | awk '$2 != "any" && !seen[$2]++ {print $2}')
+# The thread-pool experiment drives its server with ApacheBench.
+if [ "$mode" != smoke ] && printf '%s\n' $names | grep -qx pool && ! command -v ab >/dev/null 2>&1; then
+  . "$repo/scripts/deps.sh"
+  sp_need_packages apache2-utils || echo "run.sh: cannot install apache2-utils (ab): bench_pool skips its cases" >&2
+fi
 if [ -z "$names" ]; then
   echo "run.sh: every selected bench has 0 repeats in $mode mode" >&2
   exit 2

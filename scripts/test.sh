@@ -31,6 +31,12 @@
 #   aarch64   64-bit ARM (aarch64-linux-gnu-gcc), ctest under qemu-aarch64
 #   windows   mingw-w64 cross build, ctest under wine, static and shared
 #             installed into one prefix and consumed (scripts/test-windows.sh)
+#   models    spin models of the condition, lock and mutex word
+#   python    the Python module (python/tests/stage.sh): clang -Werror,
+#             the cmake --install route, CPython's suites on the installed
+#             module, valgrind, Debian's python3, a debug CPython, ASan+UBSan
+#             and TSan (the gcc stage's ctest runs the suites on every
+#             backend's module too)
 # Every stage runs the whole test suite of its platform: every test, every
 # backend.
 #
@@ -42,7 +48,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
-all_stages="format gcc tsan orders asan nocmocka parent install abi musl i386 aarch64 windows models"
+all_stages="format gcc tsan orders asan nocmocka parent install abi musl i386 aarch64 windows models python"
 only="" skip=""
 [ "${SYNCPLUS_SKIP_WINDOWS:-0}" = 1 ] && skip="windows"
 while [ $# -gt 0 ]; do
@@ -569,6 +575,21 @@ if want models; then
   else
     failed=$((failed + 1)); fail_stage models
   fi
+  stage_end
+fi
+
+# ---- python: the Python module (python/, issue 17; python/tests/stage.sh).
+# Self-contained block, owned by the "python" helper.
+if want python; then
+  stage_begin python "the Python module: install route, CPython's suites, valgrind, debug CPython, sanitizers"
+  python/tests/stage.sh build/test-python >build/test-python.log 2>&1
+  rc=$?
+  grep -E "^  (ok|FAILED|skipped):" build/test-python.log | sed 's/^  /   /'
+  line=$(grep -E "^python stage: " build/test-python.log | tail -n 1)
+  p=$(echo "$line" | sed -nE 's/.*: ([0-9]+) passed.*/\1/p')
+  f=$(echo "$line" | sed -nE 's/.* ([0-9]+) failed.*/\1/p')
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
+  [ $rc = 0 ] || { fail_stage python; tail -n 60 build/test-python.log; }
   stage_end
 fi
 

@@ -14,5 +14,21 @@
 enum { SP_GW_RUN_ = 0, SP_GW_PARKED_ = 1, SP_GW_NUDGED_ = 2, SP_GW_OWNER_ = 3 };
 struct sp_gil;
 int sp_gil_cpu_head_state_(struct sp_gil *g);
+/* The same for the first I/O waiter. */
+int sp_gil_io_head_state_(struct sp_gil *g);
+
+/* Make the interpreter lock's waits fail (src/gil.c): its next n internal
+ * waits (condition waits of FAIR and LEGACY, semaphore creations of
+ * PRIORITY waiters about to sleep) work, then every later one returns
+ * SP_ESYS, until called again with n < 0 (off, the default). Global to all
+ * locks; thread-safe. Stands for a failing sem_init/CreateSemaphore until
+ * the library-wide fault seam replaces it. */
+void sp_gil_set_wait_fail_after_(int n);
+
+/* Call hook() (NULL: none, the default) in every release slow path of the
+ * interpreter lock, right after the store that makes the lock available to
+ * another thread: a test sleeps there to stretch the window in which a
+ * release that touches the object afterwards would touch freed memory. */
+void sp_gil_set_release_hook_(void (*hook)(void));
 
 #endif
