@@ -23,8 +23,8 @@
 /* The sites. Add new ones before SP_FAULT_NSITES_ and document them here. */
 enum sp_fault_site_ {
   /* sp_sema_init_ (src/unix, src/win platform_impl.h): the per-waiter
-   * semaphore of an emulated condition wait (sem, win32-sem) and of a GIL
-   * wait; fails with SP_ESYS. */
+   * semaphore of an emulated condition wait (sem, win32-sem); fails with
+   * SP_ESYS. */
   SP_FAULT_SEMA_INIT_ = 0,
   /* The OS set-up of a native condition (its internal pthread_mutex_t and
    * pthread_cond_t, src/cond_native.c) by sp_cond_init; fails with

@@ -62,8 +62,8 @@
  *       Wake every waiter of *c.
  *
  * Per-waiter semaphore (type sp_sema_t_; used by the "sem" and "win32-sem"
- * backends through src/cond_sema.c, and by src/gil.c on every backend; each
- * semaphore is private to one waiter, which is in at most one wait):
+ * backends through src/cond_sema.c; each semaphore is private to one
+ * waiter, which is in at most one wait):
  *   int sp_sema_init_(sp_sema_t_ *s);
  *       Make *s a semaphore with count 0; SP_OK or SP_ESYS/SP_ENOMEM
  *       (fault site SP_FAULT_SEMA_INIT_).

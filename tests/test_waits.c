@@ -38,7 +38,8 @@ typedef struct wctx {
   sp_event_t e;
   sp_barrier_t b;
   sp_queue_t q;
-  int flag; /* cond: the predicate (under m) */
+  sp_gil_t g[2]; /* PRIORITY, LEGACY */
+  int flag;      /* cond: the predicate (under m) */
   int64_t timeout;
   int rc;   /* the waiter's result */
   int done; /* atomic */
@@ -143,6 +144,37 @@ static void queue_release(wctx *x) {
   assert_rc(SP_OK, sp_queue_put(&x->q, x, SP_FOREVER));
 }
 
+/* The interpreter lock, held by the test thread; the waiter acquires it
+ * as a CPU thread. (FAIR is left out: its waiters wake every interval_ns
+ * to ask the holder to drop, by design, as CPython's do.) */
+static void gil_hold(sp_gil_t *g) {
+  assert_rc(SP_OK, sp_gil_acquire(g));
+}
+static int gil_wait(sp_gil_t *g, int64_t timeout) {
+  int rc = sp_gil_acquire_ex(g, SP_GIL_CPU, timeout);
+  if (rc == SP_OK)
+    assert_rc(SP_OK, sp_gil_release(g));
+  return rc;
+}
+static void gil_prio_hold(wctx *x) {
+  gil_hold(&x->g[0]);
+}
+static int gil_prio_wait(wctx *x) {
+  return gil_wait(&x->g[0], x->timeout);
+}
+static void gil_prio_release(wctx *x) {
+  assert_rc(SP_OK, sp_gil_release(&x->g[0]));
+}
+static void gil_legacy_hold(wctx *x) {
+  gil_hold(&x->g[1]);
+}
+static int gil_legacy_wait(wctx *x) {
+  return gil_wait(&x->g[1], x->timeout);
+}
+static void gil_legacy_release(wctx *x) {
+  assert_rc(SP_OK, sp_gil_release(&x->g[1]));
+}
+
 static const wcase cases[] = {
     {"mutex", mutex_hold, mutex_wait, mutex_release},
     {"lock", lock_hold, lock_wait, lock_release},
@@ -152,6 +184,8 @@ static const wcase cases[] = {
     {"event", nothing, event_wait_, event_release},
     {"barrier", nothing, barrier_wait_, barrier_release},
     {"queue", nothing, queue_wait, queue_release},
+    {"gil (PRIORITY)", gil_prio_hold, gil_prio_wait, gil_prio_release},
+    {"gil (LEGACY)", gil_legacy_hold, gil_legacy_wait, gil_legacy_release},
 };
 
 static void wctx_init(wctx *x, int64_t timeout) {
@@ -163,6 +197,11 @@ static void wctx_init(wctx *x, int64_t timeout) {
   assert_rc(SP_OK, sp_event_init(&x->e));
   assert_rc(SP_OK, sp_barrier_init(&x->b, 2, NULL, NULL));
   assert_rc(SP_OK, sp_queue_init(&x->q, 0));
+  sp_gil_config cfg;
+  assert_rc(SP_OK, sp_gil_config_default(&cfg, SP_GIL_PRIORITY));
+  assert_rc(SP_OK, sp_gil_init(&x->g[0], &cfg));
+  assert_rc(SP_OK, sp_gil_config_default(&cfg, SP_GIL_LEGACY));
+  assert_rc(SP_OK, sp_gil_init(&x->g[1], &cfg));
   x->flag = 0;
   x->timeout = timeout;
   x->rc = 99;
@@ -170,6 +209,8 @@ static void wctx_init(wctx *x, int64_t timeout) {
 }
 
 static void wctx_destroy(wctx *x) {
+  assert_rc(SP_OK, sp_gil_destroy(&x->g[1]));
+  assert_rc(SP_OK, sp_gil_destroy(&x->g[0]));
   assert_rc(SP_OK, sp_queue_destroy(&x->q));
   assert_rc(SP_OK, sp_barrier_destroy(&x->b));
   assert_rc(SP_OK, sp_event_destroy(&x->e));

@@ -305,7 +305,7 @@ static inline void sp_native_cond_broadcast_(sp_native_cond_t_ *c) {
  * Timeouts: the deadline goes to the futex as it is (absolute, on
  * CLOCK_MONOTONIC), so a timed wait is one sleep. The count cannot reach
  * bit 31: a per-waiter semaphore holds at most one post at a time
- * (src/cond_sema.c, src/gil.c). */
+ * (src/cond_sema.c). */
 #define SP_WSEMA_SLEEPER_ 0x80000000u
 typedef struct sp_wsema_ {
   uint32_t word;

@@ -209,8 +209,8 @@ static inline void sp_native_cond_broadcast_(sp_native_cond_t_ *c) {
   WakeAllConditionVariable(c);
 }
 
-/* Per-thread semaphore cache. src/cond_sema.c and src/gil.c make a
- * semaphore for every wait and destroy it before the wait returns, and a
+/* Per-thread semaphore cache. src/cond_sema.c makes a semaphore for every
+ * wait and destroy it before the wait returns, and a
  * thread is in at most one wait at a time. Instead of CreateSemaphore and
  * CloseHandle per wait, each thread keeps one idle semaphore (count 0) in a
  * fiber-local storage slot:
@@ -228,7 +228,7 @@ static inline void sp_native_cond_broadcast_(sp_native_cond_t_ *c) {
  *
  * The slot index lives in a function-local static: one slot (and one cached
  * semaphore per thread) per translation unit that uses the semaphore
- * (src/cond_sema.c, src/gil.c). A semaphore may be destroyed by another
+ * (src/cond_sema.c). A semaphore may be destroyed by another
  * thread than the one that made it: handles are process-wide, it simply
  * joins the destroyer's cache. */
 static inline DWORD sp_win_sema_slot_(void) {
