@@ -8,6 +8,11 @@
 #   gcc       gcc build (system cmocka), every backend, ctest (with a smoke
 #             run of the benches and the examples)
 #   tsan      ThreadSanitizer build (gcc), ctest
+#   orders    memory-order mutants (scripts/order-mutants.sh): each acquire
+#             or release of the fast paths made relaxed in turn, rebuilt
+#             under TSan, must be caught by tests/test_orders.c or
+#             tests/test_platform.c (TSan checks C11 happens-before, which
+#             x86 and qemu-user do not show)
 #   asan      AddressSanitizer + UndefinedBehaviorSanitizer (clang), ctest
 #   nocmocka  the README's three commands (cmake -S . -B b, build, ctest)
 #             from a clean tree as on a machine without libcmocka-dev (its
@@ -43,7 +48,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 
-all_stages="format gcc tsan asan nocmocka parent install abi musl i386 aarch64 windows models python"
+all_stages="format gcc tsan orders asan nocmocka parent install abi musl i386 aarch64 windows models python"
 only="" skip=""
 [ "${SYNCPLUS_SKIP_WINDOWS:-0}" = 1 ] && skip="windows"
 while [ $# -gt 0 ]; do
@@ -223,6 +228,16 @@ if want tsan; then
   stage_begin tsan "ThreadSanitizer (gcc)"
   build tsan build/test-tsan -DCMAKE_C_COMPILER=gcc -DSYNCPLUS_SANITIZE=thread \
     -DSYNCPLUS_BUILD_BENCH=OFF && run_ctest tsan build/test-tsan
+  stage_end
+fi
+
+if want orders; then
+  stage_begin orders "memory-order mutants: each fast path's acquire/release weakened in turn, caught by TSan"
+  mkdir -p build
+  scripts/order-mutants.sh build/test-orders 2>&1 | tee build/test-orders.log
+  [ "${PIPESTATUS[0]}" = 0 ] || fail_stage orders
+  passed=$((passed + $(grep -c "^   ok: " build/test-orders.log)))
+  failed=$((failed + $(grep -c "^   FAILED: " build/test-orders.log)))
   stage_end
 fi
 
@@ -447,6 +462,54 @@ if want musl; then
   stage_end
 fi
 
+# i386_atomic64_check: every 64-bit atomic of the library is on an 8-byte
+# aligned field. The i386 ABI aligns int64_t/uint64_t struct members to 4
+# bytes; an atomic access to one (gcc: x87 fild/fistp or SSE movq) is atomic
+# only when it does not cross a cache line, so a statistic or a word can
+# tear. gcc says nothing; clang makes such an access a libatomic call and
+# warns (-Watomic-alignment). So the library of both backends is built with
+# clang -m32, those warnings kept as warnings, and each file that has one
+# fails the check. atomic64_pending lists files whose fix is written but
+# waits for their owner (src/gil.c: the GIL's statistics, see the port
+# report); such a file is reported, not failed, and a listed file that has
+# become clean fails the check until it is taken off the list.
+atomic64_pending="src/gil.c"
+i386_atomic64_check() {
+  local dir=build/test-i386-clang log f bad="" flagged
+  log=$dir.build.log
+  rm -rf "$dir"
+  if ! CFLAGS=-Wno-error=atomic-alignment cmake -S . -B "$dir" \
+       -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/i386-linux.toolchain.cmake" \
+       -DCMAKE_C_COMPILER=clang -DSYNCPLUS_BUILD_BENCH=OFF \
+       >"$dir.configure.log" 2>&1 ||
+     ! cmake --build "$dir" -j"$jobs" --target syncplus_be_sem syncplus_be_pthread \
+       >"$log" 2>&1; then
+    grep -E "error" "$log" "$dir.configure.log" | head -n 20
+    check_fail "i386: the library does not build with clang -m32"; fail_stage i386
+    return 1
+  fi
+  flagged=$(grep -E "warning: .*\[-Watomic-alignment\]" "$log" |
+            sed -E "s|^$PWD/||; s|:[0-9]+:[0-9]+:.*||" | sort -u)
+  for f in $flagged; do
+    case " $atomic64_pending " in
+      *" $f "*) echo "   pending: $f: 64-bit atomics on 4-byte aligned fields (fix written, not applied)" ;;
+      *) bad="$bad $f" ;;
+    esac
+  done
+  for f in $atomic64_pending; do
+    echo "$flagged" | grep -qx "$f" ||
+      bad="$bad $f(clean now: take it off atomic64_pending)"
+  done
+  if [ -n "$bad" ]; then
+    for f in $bad; do
+      grep -F "$f:" "$log" | grep -F "[-Watomic-alignment]" | head -n 5
+    done
+    check_fail "i386: 64-bit atomics on 4-byte aligned fields:$bad"; fail_stage i386
+  else
+    check_ok "i386: clang -m32 builds the library; every 64-bit atomic is 8-byte aligned${atomic64_pending:+ (but in the pending$(printf ' %s' $atomic64_pending))}"
+  fi
+}
+
 if want i386; then
   stage_begin i386 "32-bit x86 (gcc -m32), vendored cmocka"
   if sp_need i386; then
@@ -456,6 +519,7 @@ if want i386; then
       uses_vendored_cmocka i386 build/test-i386
       run_ctest i386 build/test-i386
     }
+    i386_atomic64_check
   else
     check_fail "i386: cannot install libc6-dev-i386 lib32gcc-dev"; fail_stage i386
   fi

@@ -140,7 +140,8 @@ int sp_cond_backend_wait_(sp_cond_t *c, sp_cond_lock_t_ *k, int64_t deadline) {
 
 /* Put the chosen chain first..last (linked by `next`) on M's wake list and
  * flag it in M's lock word (the holder's own fetch-or keeps the other
- * bits, which sleepers may change concurrently). A condition over an
+ * bits, which sleepers may change concurrently; relaxed, as only this
+ * thread reads the flag and the list, in its unlock). A condition over an
  * sp_rlock_t or sp_lock_t (src/cond.c) has no wake list: its chosen
  * waiters are posted at once, under the lock; each is still inside its
  * wait (it must take the lock back first), and the walk reads a waiter's

@@ -23,8 +23,8 @@
 /* The sites. Add new ones before SP_FAULT_NSITES_ and document them here. */
 enum sp_fault_site_ {
   /* sp_sema_init_ (src/unix, src/win platform_impl.h): the per-waiter
-   * semaphore of an emulated condition wait (sem, win32-sem) and of a GIL
-   * wait; fails with SP_ESYS. */
+   * semaphore of an emulated condition wait (sem, win32-sem); fails with
+   * SP_ESYS. */
   SP_FAULT_SEMA_INIT_ = 0,
   /* The OS set-up of a native condition (its internal pthread_mutex_t and
    * pthread_cond_t, src/cond_native.c) by sp_cond_init; fails with
@@ -47,7 +47,19 @@ enum sp_fault_site_ {
    * a waiter whose post is on its way must keep waiting for it, see
    * src/cond_sema.c; arm it with sp_fault_set_ only.) */
   SP_FAULT_WAIT_ = 4,
-  SP_FAULT_NSITES_ = 5
+  /* Every OS call that puts a thread to sleep in the platform layer
+   * (src/unix, src/win platform_impl.h): sp_futex_wait_'s futex or
+   * WaitOnAddress call, each semaphore wait of sp_sema_p_'s loop (sem_wait,
+   * sem_clockwait, the wait-on-address semaphore's futex wait,
+   * WaitForSingleObject), and sp_native_cond_wait_until_'s condition wait.
+   * Armed with k = 0 it counts sleeps, so a test can bound in events how
+   * often a wait goes to sleep (a wait that polls or spins shows up as
+   * many). A failing call does not sleep and returns as a spurious wake-up
+   * does (sp_futex_wait_ and the condition wait: SP_OK; sp_sema_p_ goes
+   * round its loop), which every caller must tolerate. Fail single calls
+   * (sp_fault_set_): with sp_fault_set_from_ every wait would spin. */
+  SP_FAULT_SLEEP_ = 5,
+  SP_FAULT_NSITES_ = 6
 };
 
 /* Library side: 1 if this call at `site` must fail (the seam is armed and

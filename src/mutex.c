@@ -43,7 +43,15 @@
  *  - Owner checks: a thread T reads T in the owner bits only between its
  *    own lock and unlock (I1 and read-write coherence), so a relaxed load
  *    answers "do I hold it" exactly (sp_mutex_held_); any other value means
- *    "not mine", stale or not.
+ *    "not mine", stale or not. (Ids are reused only once their thread has
+ *    exited, which orders that thread's last unlock before the new thread
+ *    exists, through the kernel rather than C11; a thread that exits
+ *    holding the word leaves it held, undefined as in POSIX.)
+ *  - Memory orders: each hand-over is a release (unlock's CAS or exchange)
+ *    read by an acquire (lock's CAS), directly or through the release
+ *    sequence the sleepers' fetch-ors extend; docs/memory-orders.md has
+ *    the review, and scripts/order-mutants.sh shows TSan catches either
+ *    made relaxed.
  *  - Lifetime (docs/primitives.md): the unlock's last access to the mutex
  *    is the exchange (or CAS) that frees it; after it, the unlocker makes
  *    only the futex wake call on the word's address (which reads no user

@@ -26,9 +26,16 @@
  *       SP_TIMEDOUT only once the deadline has passed (also, under Wine,
  *       for a wait a wake had picked: a waiter that times out must pass
  *       such an absorbed wake-up on, models/README.md finding 2).
+ *       Fault site SP_FAULT_SLEEP_ (counts sleeps; injects a spurious
+ *       SP_OK), as are the sleeps of sp_native_cond_wait_until_ and
+ *       sp_sema_p_ below.
  *   void sp_futex_wake_(uint32_t *addr, int all);
  *       Wake one (all == 0) or every thread sleeping in sp_futex_wait_ on
  *       addr, reading no memory at addr (the object there may be freed).
+ *   Neither orders memory: a woken waiter re-reads *addr with an atomic
+ *   whose order does (acquire), as every caller does. What they promise is
+ *   that a wake made after a change of *addr is not lost: the wait's
+ *   compare and sleep are atomic with respect to the wake.
  *
  * OS mutex and condition (types sp_native_mutex_t_, sp_native_cond_t_; the
  * internal lock and condition of the "pthread" and "win32" backends'
@@ -59,8 +66,8 @@
  *       Wake every waiter of *c.
  *
  * Per-waiter semaphore (type sp_sema_t_; used by the "sem" and "win32-sem"
- * backends through src/cond_sema.c, and by src/gil.c on every backend; each
- * semaphore is private to one waiter, which is in at most one wait):
+ * backends through src/cond_sema.c; each semaphore is private to one
+ * waiter, which is in at most one wait):
  *   int sp_sema_init_(sp_sema_t_ *s);
  *       Make *s a semaphore with count 0; SP_OK or SP_ESYS/SP_ENOMEM
  *       (fault site SP_FAULT_SEMA_INIT_).
@@ -69,10 +76,12 @@
  *   int sp_sema_p_(sp_sema_t_ *s, int64_t deadline);
  *       Wait until the count of *s is positive and decrement it (SP_OK), or
  *       return SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS
- *       (fault site SP_FAULT_WAIT_).
+ *       (fault site SP_FAULT_WAIT_); a timed wait sleeps until the
+ *       deadline, it does not poll.
  *   void sp_sema_v_(sp_sema_t_ *s);
  *       Increment the count of *s, waking its waiter, touching *s no more
- *       once the waiter can return.
+ *       once the waiter can return; what the caller did before it happens
+ *       before what the waiter does after the sp_sema_p_ that takes it.
  */
 #ifndef SP_PLATFORM_H_
 #define SP_PLATFORM_H_

@@ -37,10 +37,17 @@
 
 #define F_RUN_LIMIT_S 30
 
-#define F_BIT(site) (1u << (site))
-#define F_ALL_SITES ((1u << SP_FAULT_NSITES_) - 1u)
+/* The matrix's sites: those where a failure is an error a caller sees.
+ * SP_FAULT_SLEEP_ (the last site) is not one: it counts sleeps and injects
+ * spurious wake-ups, which tests/test_waits.c covers. */
+#define F_NSITES SP_FAULT_SLEEP_
+_Static_assert(SP_FAULT_SLEEP_ == SP_FAULT_NSITES_ - 1,
+               "the error sites are the ones before SP_FAULT_SLEEP_");
 
-static const char *const f_site_names[SP_FAULT_NSITES_] = {
+#define F_BIT(site) (1u << (site))
+#define F_ALL_SITES ((1u << F_NSITES) - 1u)
+
+static const char *const f_site_names[F_NSITES] = {
     "SEMA_INIT", "COND_INIT", "LAZY_INIT", "ALLOC", "WAIT"};
 
 /* The result a failure at `site` gives the caller. */
@@ -263,7 +270,7 @@ static inline void f_matrix(const f_spec *s) {
   char row[400];
   int len =
       snprintf(row, sizeof row, "matrix %-22s [%s]", s->name, sp_backend());
-  for (int site = 0; site < SP_FAULT_NSITES_; site++) {
+  for (int site = 0; site < F_NSITES; site++) {
     f_one(s, &r, site, 0, 0); /* count */
     if (r.errors != 0)
       fail_msg("%s: %d errors with no fault armed", s->name, r.errors);

@@ -2,12 +2,19 @@
  *
  *  - Clock: CLOCK_MONOTONIC.
  *  - Thread id: the kernel thread id (gettid) on Linux, times 4, cached in
- *    an initial-exec thread-local, so reading it is one load from the thread
- *    pointer (no call, no PLT). Kernel thread ids are below PID_MAX_LIMIT
- *    (2^22), so the value is below 2^24. fork(): the child's forking thread
- *    gets a new kernel id, so a pthread_atfork child handler clears the
- *    cache. Other POSIX systems: a process-wide counter (ids unique among
- *    the first 2^30 threads that use the library).
+ *    a thread-local. Kernel thread ids are below PID_MAX_LIMIT (2^22), so
+ *    the value is below 2^24. fork(): the child's forking thread gets a new
+ *    kernel id, so a pthread_atfork child handler clears the cache. Other
+ *    POSIX systems: a process-wide counter (ids unique among the first 2^30
+ *    threads that use the library). With glibc the thread-local uses the
+ *    initial-exec TLS model, so reading it is one load from the thread
+ *    pointer (no call), also in a library loaded by dlopen (glibc keeps
+ *    spare static TLS for that). Elsewhere it uses the compiler's default
+ *    model: musl's dynamic loader refuses to dlopen a library with
+ *    initial-exec TLS ("initial-exec TLS resolves to dynamic definition"),
+ *    and the library is dlopen'd as a Python extension or a plugin; the
+ *    linker still relaxes the access to a thread-pointer load when the
+ *    library is linked into an executable (tests/test_dlopen.c checks both).
  *  - Waiting on an address: futex(2) on Linux, FUTEX_PRIVATE_FLAG, and for a
  *    deadline FUTEX_WAIT_BITSET with an absolute CLOCK_MONOTONIC time (no
  *    FUTEX_CLOCK_REALTIME), so the deadline is on sp_now_ns_()'s clock.
@@ -15,8 +22,24 @@
  *    condition (src/unix/platform.c).
  *  - OS mutex and condition (the native condition's internal lock):
  *    pthread_mutex_t, pthread_cond_t on CLOCK_MONOTONIC.
- *  - Per-waiter semaphore: sem_t, with sem_clockwait(CLOCK_MONOTONIC).
- * Each function's one-line contract is repeated above it. */
+ *  - Per-waiter semaphore: with glibc 2.30+, sem_t, timed waits by
+ *    sem_clockwait(CLOCK_MONOTONIC). Elsewhere (musl, which has no
+ *    sem_clockwait and whose sem_timedwait measures CLOCK_REALTIME, so
+ *    that a wall-clock step would lengthen or shorten a wait) the
+ *    wait-on-address semaphore below: a count in a 32-bit word, asleep in
+ *    sp_futex_wait_ with the monotonic deadline itself, so a timed wait is
+ *    one sleep, not a poll (tests/test_platform.c counts them).
+ *  - Timeouts: an absolute time for the OS is clamped to what its time_t
+ *    holds (sp_timespec_), so a far deadline on a 32-bit time_t sleeps
+ *    until 2038 on the monotonic clock (about 68 years of uptime) instead
+ *    of wrapping into the past and spinning.
+ *
+ * Memory orders. Every function here that hands something from one thread
+ * to another says what it orders: the futex calls order nothing (callers
+ * re-read the word with the atomic that does, see src/mutex.c); sem_post /
+ * sem_wait and pthread's mutex and condition synchronise memory as POSIX
+ * says (XBD 4.12); the wait-on-address semaphore's V is a release, its P an
+ * acquire. Each function's one-line contract is repeated above it. */
 #ifndef SP_UNIX_PLATFORM_IMPL_H_
 #define SP_UNIX_PLATFORM_IMPL_H_
 
@@ -66,7 +89,6 @@ void __tsan_release(void *addr);
 
 typedef pthread_mutex_t sp_native_mutex_t_;
 typedef pthread_cond_t sp_native_cond_t_;
-typedef sem_t sp_sema_t_;
 
 /* Return monotonic time in nanoseconds (never decreases). */
 static inline int64_t sp_now_ns_(void) {
@@ -75,8 +97,9 @@ static inline int64_t sp_now_ns_(void) {
   return (int64_t)ts.tv_sec * SP_NS_PER_S + ts.tv_nsec;
 }
 
-/* The calling thread's id, 0 until its first use (src/unix/platform.c). */
-#if defined(__GNUC__) && defined(__ELF__)
+/* The calling thread's id, 0 until its first use (src/unix/platform.c).
+ * Initial-exec TLS with glibc only (see the head comment). */
+#if defined(__GNUC__) && defined(__ELF__) && defined(__GLIBC__)
 #define SP_TLS_MODEL_ __attribute__((tls_model("initial-exec")))
 #else
 #define SP_TLS_MODEL_
@@ -147,6 +170,8 @@ static inline long sp_futex_call_(uint32_t *addr, int op, uint32_t val,
  * once the deadline has passed. errno is preserved. */
 static inline int sp_futex_wait_(uint32_t *addr, uint32_t expected,
                                  int64_t deadline) {
+  if (sp_fault_hit_(SP_FAULT_SLEEP_))
+    return SP_OK; /* an injected spurious wake-up */
   int saved = errno, rc = SP_OK;
   long r;
   if (deadline == SP_NEVER_) {
@@ -236,6 +261,8 @@ static inline int sp_native_cond_wait_until_(sp_native_cond_t_ *c,
                                              int64_t deadline) {
   if (sp_fault_hit_(SP_FAULT_WAIT_))
     return SP_ESYS;
+  if (sp_fault_hit_(SP_FAULT_SLEEP_))
+    return SP_OK; /* an injected spurious wake-up */
   if (deadline == SP_NEVER_)
     return pthread_cond_wait(c, m) == 0 ? SP_OK : SP_ESYS;
   struct timespec ts = sp_timespec_(deadline);
@@ -255,6 +282,91 @@ static inline void sp_native_cond_broadcast_(sp_native_cond_t_ *c) {
   pthread_cond_broadcast(c);
 }
 
+/* ---- the wait-on-address semaphore ------------------------------------
+ * A counting semaphore with one waiter, on one 32-bit word: bits 0..30 are
+ * the count, bit 31 (SP_WSEMA_SLEEPER_) says "the waiter may be asleep on
+ * the word". The per-waiter semaphore where the C library has no
+ * sem_clockwait (musl); always compiled, so tests/test_platform.c checks
+ * it on every POSIX system.
+ *
+ *   V: fetch-add 1 (release); if the old value had the sleeper bit, wake
+ *      the word.
+ *   P: with a unit in the word, CAS it to count - 1 without the sleeper bit
+ *      (acquire; the only waiter is not going to sleep). With none, CAS the
+ *      bit in (0 -> SLEEPER) and sleep on the word while it equals SLEEPER,
+ *      until the deadline; then look again. After a timeout, clear the bit
+ *      (fetch-and): if that finds a unit (a post that landed as the wait
+ *      timed out), take it and return SP_OK, else SP_TIMEDOUT.
+ *
+ * No lost wake-up: the waiter sleeps only on SLEEPER (count 0, bit set),
+ * which its own CAS wrote. A V after that CAS in the word's modification
+ * order reads the bit and wakes the word; if it wakes before the futex call
+ * sleeps, the futex finds the word changed (SLEEPER + 1) and returns at
+ * once. A V before the CAS makes the CAS fail, and the waiter takes the
+ * unit. Nothing but the waiter clears the bit, and only when it is not
+ * going to sleep.
+ * Ordering: V's release fetch-add is read by P's acquiring CAS (the count
+ * it consumes), so what the poster did before V happens before what the
+ * waiter does after P, as with sem_post and sem_wait.
+ * Lifetime: V's only access to the semaphore is the fetch-add; after it, at
+ * most the wake call on the word's address, which reads no memory there
+ * (src/platform.h allows it), so the waiter may return and free it at once.
+ * Timeouts: the deadline goes to the futex as it is (absolute, on
+ * CLOCK_MONOTONIC), so a timed wait is one sleep. The count cannot reach
+ * bit 31: a per-waiter semaphore holds at most one post at a time
+ * (src/cond_sema.c). */
+#define SP_WSEMA_SLEEPER_ 0x80000000u
+typedef struct sp_wsema_ {
+  uint32_t word;
+} sp_wsema_t_;
+
+/* Make *s a wait-on-address semaphore with count 0. */
+static inline void sp_wsema_init_(sp_wsema_t_ *s) {
+  s->word = 0; /* not yet shared */
+}
+
+/* Wait until the count of *s is positive and decrement it (SP_OK), or return
+ * SP_TIMEDOUT once sp_now_ns_() >= deadline. */
+static inline int sp_wsema_p_(sp_wsema_t_ *s, int64_t deadline) {
+  uint32_t v = __atomic_load_n(&s->word, __ATOMIC_RELAXED);
+  for (;;) {
+    if ((v & ~SP_WSEMA_SLEEPER_) != 0) {
+      if (__atomic_compare_exchange_n(&s->word, &v,
+                                      (v - 1) & ~SP_WSEMA_SLEEPER_, 0,
+                                      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return SP_OK;
+      continue; /* v is the word's new value */
+    }
+    if (v == 0 &&
+        !__atomic_compare_exchange_n(&s->word, &v, SP_WSEMA_SLEEPER_, 0,
+                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+      continue;
+    if (sp_futex_wait_(&s->word, SP_WSEMA_SLEEPER_, deadline) == SP_TIMEDOUT) {
+      v = __atomic_fetch_and(&s->word, ~SP_WSEMA_SLEEPER_, __ATOMIC_RELAXED) &
+          ~SP_WSEMA_SLEEPER_;
+      if (v == 0)
+        return SP_TIMEDOUT;
+      continue; /* a post landed as the wait timed out: take it */
+    }
+    v = __atomic_load_n(&s->word, __ATOMIC_RELAXED);
+  }
+}
+
+/* Increment the count of *s, waking its waiter; after the fetch-add only the
+ * wake call on the word's address. */
+static inline void sp_wsema_v_(sp_wsema_t_ *s) {
+  if (__atomic_fetch_add(&s->word, 1u, __ATOMIC_RELEASE) & SP_WSEMA_SLEEPER_)
+    sp_futex_wake_(&s->word, 0);
+}
+
+/* ---- the per-waiter semaphore of the contract ---------------------------
+ * sem_t where the C library has sem_clockwait (glibc 2.30+), else the
+ * wait-on-address semaphore. SP_SEMA_WAIT_ON_ADDRESS_ forces the latter. */
+#if !defined(SP_SEMA_WAIT_ON_ADDRESS_) && defined(__GLIBC__) &&                \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 30))
+#define SP_SEMA_POSIX_ 1
+typedef sem_t sp_sema_t_;
+
 /* Make *s a semaphore with count 0; SP_OK or SP_ESYS/SP_ENOMEM (fault site
  * SP_FAULT_SEMA_INIT_). */
 static inline int sp_sema_init_(sp_sema_t_ *s) {
@@ -270,33 +382,23 @@ static inline void sp_sema_destroy_(sp_sema_t_ *s) {
 
 /* Wait until the count of *s is positive and decrement it (SP_OK), or return
  * SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS (fault site
- * SP_FAULT_WAIT_). EINTR is retried;
- * the deadline is on CLOCK_MONOTONIC (sem_clockwait, glibc 2.30+; elsewhere
- * short sem_timedwait slices re-checked against the monotonic clock). */
+ * SP_FAULT_WAIT_). EINTR is retried; the deadline is on CLOCK_MONOTONIC
+ * (sem_clockwait), so a timed wait is one sleep. Each wait call is fault
+ * site SP_FAULT_SLEEP_ (a failing one returns EINTR without waiting). */
 static inline int sp_sema_p_(sp_sema_t_ *s, int64_t deadline) {
   if (sp_fault_hit_(SP_FAULT_WAIT_))
     return SP_ESYS;
   int saved = errno;
   for (;;) {
     int r;
-    if (deadline == SP_NEVER_) {
+    if (sp_fault_hit_(SP_FAULT_SLEEP_)) {
+      r = -1; /* an injected spurious wake-up, as a signal would make */
+      errno = EINTR;
+    } else if (deadline == SP_NEVER_) {
       r = sem_wait(s);
     } else {
-#if defined(__GLIBC__) &&                                                      \
-    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 30))
       struct timespec ts = sp_timespec_(deadline);
       r = sem_clockwait(s, CLOCK_MONOTONIC, &ts);
-#else
-      int64_t now = sp_now_ns_(), slice = deadline - now;
-      if (slice > 10 * SP_NS_PER_MS)
-        slice = 10 * SP_NS_PER_MS;
-      struct timespec rt;
-      clock_gettime(CLOCK_REALTIME, &rt);
-      int64_t abs = (int64_t)rt.tv_sec * SP_NS_PER_S + rt.tv_nsec +
-                    (slice > 0 ? slice : 0);
-      struct timespec ts = sp_timespec_(abs);
-      r = sem_timedwait(s, &ts);
-#endif
     }
     if (r == 0) {
       SP_TSAN_ACQUIRE_(s);
@@ -318,12 +420,40 @@ static inline int sp_sema_p_(sp_sema_t_ *s, int64_t deadline) {
 }
 
 /* Increment the count of *s, waking its waiter, touching *s no more once the
- * waiter can return (glibc's and musl's sem_post read nothing after the
- * atomic that makes the post visible, except for the futex wake: glibc bug
- * 12674). */
+ * waiter can return (glibc's sem_post reads nothing after the atomic that
+ * makes the post visible, except for the futex wake: glibc bug 12674). */
 static inline void sp_sema_v_(sp_sema_t_ *s) {
   SP_TSAN_RELEASE_(s);
   sem_post(s);
 }
+#else
+typedef sp_wsema_t_ sp_sema_t_;
+
+/* Make *s a semaphore with count 0; SP_OK or SP_ESYS/SP_ENOMEM (fault site
+ * SP_FAULT_SEMA_INIT_). */
+static inline int sp_sema_init_(sp_sema_t_ *s) {
+  if (sp_fault_hit_(SP_FAULT_SEMA_INIT_))
+    return SP_ESYS;
+  sp_wsema_init_(s);
+  return SP_OK;
+}
+
+/* Release *s, whose count is 0 and which no thread uses. (Nothing to do.) */
+static inline void sp_sema_destroy_(sp_sema_t_ *s) {
+  (void)s;
+}
+
+/* Wait until the count of *s is positive and decrement it (SP_OK), or return
+ * SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS (never, here). */
+static inline int sp_sema_p_(sp_sema_t_ *s, int64_t deadline) {
+  return sp_wsema_p_(s, deadline);
+}
+
+/* Increment the count of *s, waking its waiter, touching *s no more once the
+ * waiter can return. */
+static inline void sp_sema_v_(sp_sema_t_ *s) {
+  sp_wsema_v_(s);
+}
+#endif
 
 #endif

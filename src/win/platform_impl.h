@@ -125,6 +125,8 @@ static inline DWORD sp_win_wait_ms_(int64_t deadline) {
  * (the caller re-checks and waits again with the same deadline). */
 static inline int sp_futex_wait_(uint32_t *addr, uint32_t expected,
                                  int64_t deadline) {
+  if (sp_fault_hit_(SP_FAULT_SLEEP_))
+    return SP_OK; /* an injected spurious wake-up */
   DWORD ms = deadline == SP_NEVER_ ? INFINITE : sp_win_wait_ms_(deadline);
   DWORD saved = GetLastError();
   int rc = SP_OK;
@@ -194,6 +196,8 @@ static inline int sp_native_cond_wait_until_(sp_native_cond_t_ *c,
                                              int64_t deadline) {
   if (sp_fault_hit_(SP_FAULT_WAIT_))
     return SP_ESYS;
+  if (sp_fault_hit_(SP_FAULT_SLEEP_))
+    return SP_OK; /* an injected spurious wake-up */
   DWORD ms = deadline == SP_NEVER_ ? INFINITE : sp_win_wait_ms_(deadline);
   if (SleepConditionVariableSRW(c, m, ms, 0))
     return SP_OK;
@@ -213,8 +217,8 @@ static inline void sp_native_cond_broadcast_(sp_native_cond_t_ *c) {
   WakeAllConditionVariable(c);
 }
 
-/* Per-thread semaphore cache. src/cond_sema.c and src/gil.c make a
- * semaphore for every wait and destroy it before the wait returns, and a
+/* Per-thread semaphore cache. src/cond_sema.c makes a semaphore for every
+ * wait and destroy it before the wait returns, and a
  * thread is in at most one wait at a time. Instead of CreateSemaphore and
  * CloseHandle per wait, each thread keeps one idle semaphore (count 0) in a
  * fiber-local storage slot:
@@ -232,7 +236,7 @@ static inline void sp_native_cond_broadcast_(sp_native_cond_t_ *c) {
  *
  * The slot index lives in a function-local static: one slot (and one cached
  * semaphore per thread) per translation unit that uses the semaphore
- * (src/cond_sema.c, src/gil.c). A semaphore may be destroyed by another
+ * (src/cond_sema.c). A semaphore may be destroyed by another
  * thread than the one that made it: handles are process-wide, it simply
  * joins the destroyer's cache. */
 static inline DWORD sp_win_sema_slot_(void) {
@@ -283,14 +287,16 @@ static inline void sp_sema_destroy_(sp_sema_t_ *s) {
 
 /* Wait until the count of *s is positive and decrement it (SP_OK), or return
  * SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS (fault site
- * SP_FAULT_WAIT_). Waits of rounded-up
- * milliseconds are repeated until the deadline has really passed. */
+ * SP_FAULT_WAIT_). Waits of rounded-up milliseconds are repeated until the
+ * deadline has really passed. Each wait call is fault site SP_FAULT_SLEEP_
+ * (a failing one returns as an early timeout, without waiting). */
 static inline int sp_sema_p_(sp_sema_t_ *s, int64_t deadline) {
   if (sp_fault_hit_(SP_FAULT_WAIT_))
     return SP_ESYS;
   for (;;) {
     DWORD ms = deadline == SP_NEVER_ ? INFINITE : sp_win_wait_ms_(deadline);
-    DWORD r = WaitForSingleObject(s->h, ms);
+    DWORD r = sp_fault_hit_(SP_FAULT_SLEEP_) ? WAIT_TIMEOUT /* injected */
+                                             : WaitForSingleObject(s->h, ms);
     if (r == WAIT_OBJECT_0)
       return SP_OK;
     if (r != WAIT_TIMEOUT)
