@@ -116,9 +116,14 @@ void bench_sleep_ns(int64_t ns) {
     (void)sp_sleep_ns(ns);
 }
 
+/* Bench threads use little stack (no deep recursion, buffers of a few KiB);
+ * 256 KiB each lets bench_sweep start 1000 waiters in a 32-bit process,
+ * where the 8 MiB default would exhaust the address space. */
+#define BENCH_STACK_ ((size_t)256 * 1024)
+
 void bench_thread_start(bench_thread *t, void *(*fn)(void *), void *arg) {
-  if (sp_thread_start(&t->t_, fn, arg) != SP_OK)
-    bench_die("sp_thread_start failed");
+  if (sp_thread_start_ex(&t->t_, fn, arg, BENCH_STACK_) != SP_OK)
+    bench_die("sp_thread_start_ex failed");
 }
 
 void bench_thread_join(bench_thread *t) {

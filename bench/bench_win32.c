@@ -21,11 +21,10 @@ _Static_assert(sizeof(CRITICAL_SECTION) <= sizeof(((bench_rrmutex *)0)->s_),
 #define WC_(c)  ((CONDITION_VARIABLE *)(void *)&(c)->s_)
 #define WS_(s)  (*(HANDLE *)(void *)&(s)->s_)
 #define WR_(m)  ((CRITICAL_SECTION *)(void *)&(m)->s_)
-#define WM_(m) ((SRWLOCK *)(void *)&(m)->s_)
-#define WC_(c) ((CONDITION_VARIABLE *)(void *)&(c)->s_)
-#define WS_(s) (*(HANDLE *)(void *)&(s)->s_)
-#define WR_(m) ((CRITICAL_SECTION *)(void *)&(m)->s_)
-
+#define WM_(m)  ((SRWLOCK *)(void *)&(m)->s_)
+#define WC_(c)  ((CONDITION_VARIABLE *)(void *)&(c)->s_)
+#define WS_(s)  (*(HANDLE *)(void *)&(s)->s_)
+#define WR_(m)  ((CRITICAL_SECTION *)(void *)&(m)->s_)
 
 int bench_ncpu(void) {
   SYSTEM_INFO si;

@@ -276,7 +276,23 @@ static int sp_gil_cond_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
 
 /* ---- statistics (called by the holder) ------------------------------- */
 
-static void sp_gil_count_wait_(sp_gil_t *g, uint64_t *handoffs, int64_t ns) {
+/* The statistics are 64-bit atomics. On i386 a uint64_t is only 4-byte
+ * aligned, and an atomic access that crosses a cache line can tear; the
+ * fields are 8-byte aligned in sp_gil_t (checked here), and the pointers
+ * passed to the helpers below say so, so the compiler emits plain 8-byte
+ * atomic loads and stores (clang -m32 -Watomic-alignment, the i386
+ * stage). */
+typedef uint64_t sp_gil_u64_ __attribute__((aligned(8)));
+_Static_assert(offsetof(sp_gil_t, acquisitions_) % 8 == 0 &&
+                   offsetof(sp_gil_t, handoffs_io_) % 8 == 0 &&
+                   offsetof(sp_gil_t, handoffs_cpu_) % 8 == 0 &&
+                   offsetof(sp_gil_t, io_wait_max_handoffs_) % 8 == 0 &&
+                   offsetof(sp_gil_t, cpu_wait_max_turns_) % 8 == 0 &&
+                   offsetof(sp_gil_t, wait_total_ns_) % 8 == 0 &&
+                   _Alignof(sp_gil_t) >= 8,
+               "sp_gil_t: the 64-bit statistics are 8-byte aligned");
+
+static void sp_gil_count_wait_(sp_gil_t *g, sp_gil_u64_ *handoffs, int64_t ns) {
   if (handoffs != NULL)
     SP_HOLDER_INC_(handoffs);
   if (ns < 0)
@@ -290,7 +306,7 @@ static void sp_gil_count_wait_(sp_gil_t *g, uint64_t *handoffs, int64_t ns) {
                       sp_load_relaxed_(&g->wait_cpu_ns_) + ns);
 }
 
-static void sp_gil_count_max_(uint64_t *field, uint64_t v) {
+static void sp_gil_count_max_(sp_gil_u64_ *field, uint64_t v) {
   if (v > sp_load_relaxed_(field))
     sp_store_relaxed_(field, v);
 }
@@ -875,8 +891,8 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
 /* The plain lock's slow path (src/lock.c's algorithm on the futex word):
  * SP_OK as the holder, or SP_TIMEDOUT. Cannot fail otherwise. */
 SP_SLOW_ static int sp_legacy_lock_slow_(sp_gil_t *g, uintptr_t self,
-                                         uint64_t *handoffs, int64_t deadline,
-                                         int *waited) {
+                                         sp_gil_u64_ *handoffs,
+                                         int64_t deadline, int *waited) {
   __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
   int64_t t0 = 0;
   *waited = 0;

@@ -4,9 +4,10 @@
  *
  *   sp_os_thread_t_: the OS handle, stored in sp_thread_t.native_.
  *   int sp_os_thread_start_(sp_os_thread_t_ *h, void *(*fn)(void *),
- *                           void *arg);
- *       Start a joinable thread running fn(arg) into *h; SP_OK, SP_ENOMEM or
- *       SP_ESYS.
+ *                           void *arg, size_t stack);
+ *       Start a joinable thread running fn(arg) into *h, with the default
+ *       stack if stack is 0, else one of at least stack bytes (rounded up
+ *       to what the OS accepts); SP_OK, SP_ENOMEM or SP_ESYS.
  *   int sp_os_thread_join_(sp_os_thread_t_ *h, void **result);
  *       Wait for the thread *h to end, store fn's result in *result (unless
  *       NULL) and release the thread; SP_OK or SP_ESYS (still joinable).
@@ -36,16 +37,21 @@ _Static_assert(_Alignof(sp_os_thread_t_) <= _Alignof(sp_thread_t),
 
 #define SP_OS_THREAD_(t) ((sp_os_thread_t_ *)(void *)&(t)->native_)
 
-int sp_thread_start(sp_thread_t *t, void *(*fn)(void *), void *arg) {
+int sp_thread_start_ex(sp_thread_t *t, void *(*fn)(void *), void *arg,
+                       size_t stack_size) {
   if (t == NULL)
     return SP_EINVAL;
   t->state_ = 0;
   if (fn == NULL)
     return SP_EINVAL;
-  int rc = sp_os_thread_start_(SP_OS_THREAD_(t), fn, arg);
+  int rc = sp_os_thread_start_(SP_OS_THREAD_(t), fn, arg, stack_size);
   if (rc == SP_OK)
     t->state_ = SP_THREAD_STARTED_;
   return rc;
+}
+
+int sp_thread_start(sp_thread_t *t, void *(*fn)(void *), void *arg) {
+  return sp_thread_start_ex(t, fn, arg, 0);
 }
 
 /* Claim *t for one join or detach: 1 if this call may proceed. */

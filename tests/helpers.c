@@ -107,3 +107,10 @@ int t_run(const char *name, const struct CMUnitTest *tests, size_t n) {
   snprintf(group, sizeof group, "%s [%s]", name, sp_backend());
   return _cmocka_run_group_tests(group, tests, n, NULL, NULL);
 }
+
+const char *t_fork_with_threads_unsupported(void) {
+  const char *emu = getenv("SP_TEST_EMULATOR");
+  if (emu != NULL && strstr(emu, "qemu") != NULL)
+    return "qemu-user cannot fork a multithreaded guest";
+  return NULL;
+}

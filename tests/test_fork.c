@@ -134,6 +134,11 @@ static void wait_child(pid_t pid) {
 
 static void test_child_of_multithreaded_parent(void **state) {
   (void)state;
+  const char *why = t_fork_with_threads_unsupported();
+  if (why != NULL) {
+    print_message("  skipped: %s\n", why);
+    skip();
+  }
   t_thread a = t_start(cond_sleeper, NULL);
   t_thread b = t_start(mutex_holder, NULL);
   t_wait_for_count(&sleeping, 1);

@@ -719,6 +719,11 @@ static void test_after_fork(void **state) {
   print_message("  skipped under ThreadSanitizer (fork with threads)\n");
   return;
 #endif
+  const char *why = t_fork_with_threads_unsupported();
+  if (why != NULL) {
+    print_message("  skipped: %s\n", why);
+    skip();
+  }
   for (size_t p = 0; p < 3; p++) {
     for (int holding = 0; holding < 2; holding++) {
       sp_gil_t g;

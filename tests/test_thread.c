@@ -426,6 +426,51 @@ static void test_sleep_survives_signals(void **state) {
 }
 #endif
 
+/* sp_thread_start_ex: threads with a small stack can use it, and many of
+ * them are alive at once: 600 threads with the 8 MiB default would need
+ * 4.7 GiB, more than a 32-bit process has (the i386 stage). Bad input as
+ * sp_thread_start, and an impossible size is refused, not a crash. */
+#define SMALL_STACK_THREADS 600
+static int small_alive;
+static sp_event_t small_go = SP_EVENT_INIT;
+
+static void *use_small_stack(void *p) {
+  volatile unsigned char buf[64 * 1024];
+  for (size_t i = 0; i < sizeof buf; i += 512)
+    buf[i] = (unsigned char)i;
+  t_inc(&small_alive);
+  if (sp_event_wait(&small_go, SP_FOREVER) != SP_OK)
+    return NULL;
+  return (void *)(uintptr_t)(buf[512] + (uintptr_t)p);
+}
+
+static void test_start_ex_small_stacks(void **state) {
+  (void)state;
+  static sp_thread_t t[SMALL_STACK_THREADS];
+  for (int i = 0; i < SMALL_STACK_THREADS; i++)
+    assert_rc(SP_OK, sp_thread_start_ex(&t[i], use_small_stack,
+                                        (void *)(uintptr_t)i, 256 * 1024));
+  t_wait_for_count(&small_alive, SMALL_STACK_THREADS);
+  assert_rc(SP_OK, sp_event_set(&small_go));
+  for (int i = 0; i < SMALL_STACK_THREADS; i++) {
+    void *r = NULL;
+    assert_rc(SP_OK, sp_thread_join(&t[i], &r));
+    assert_true((uintptr_t)r == (uintptr_t)i); /* buf[512] == 0 */
+  }
+  /* 0 is the default stack; a size below the minimum is rounded up */
+  sp_thread_t u;
+  assert_rc(SP_OK, sp_thread_start_ex(&u, return_arg_plus_one, NULL, 0));
+  assert_rc(SP_OK, sp_thread_join(&u, NULL));
+  assert_rc(SP_OK, sp_thread_start_ex(&u, return_arg_plus_one, NULL, 1));
+  assert_rc(SP_OK, sp_thread_join(&u, NULL));
+  assert_rc(SP_EINVAL, sp_thread_start_ex(NULL, return_arg_plus_one, NULL, 0));
+  assert_rc(SP_EINVAL, sp_thread_start_ex(&u, NULL, NULL, 0));
+  assert_rc(SP_EINVAL, sp_thread_join(&u, NULL));
+  int rc = sp_thread_start_ex(&u, return_arg_plus_one, NULL, SIZE_MAX);
+  assert_true(rc == SP_ENOMEM || rc == SP_ESYS);
+  assert_rc(SP_EINVAL, sp_thread_join(&u, NULL));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_start_join_result),
@@ -438,6 +483,7 @@ int main(void) {
       cmocka_unit_test(test_concurrent_joins),
       cmocka_unit_test(test_detach),
       cmocka_unit_test(test_start_join_stress),
+      cmocka_unit_test(test_start_ex_small_stacks),
       cmocka_unit_test(test_sleep_never_early),
       cmocka_unit_test(test_sleep_until_periodic),
 #ifndef _WIN32

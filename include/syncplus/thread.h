@@ -50,6 +50,17 @@ typedef struct sp_thread {
 SP_API SP_NODISCARD int sp_thread_start(sp_thread_t *t, void *(*fn)(void *),
                                         void *arg);
 
+/* sp_thread_start() with a stack of at least stack_size bytes (0: the
+ * system's default, as sp_thread_start). The size is rounded up to what
+ * the system accepts (its minimum, whole pages); it is a reservation of
+ * address space, so many threads with small stacks fit where the default
+ * (8 MiB on glibc) would exhaust a 32-bit process's address space. The
+ * caller must leave room for what fn and the C library use: a stack
+ * overflow is not detected beyond the guard page. Results as
+ * sp_thread_start. Thread-safe. */
+SP_API SP_NODISCARD int sp_thread_start_ex(sp_thread_t *t, void *(*fn)(void *),
+                                           void *arg, size_t stack_size);
+
 /* Wait until the thread of *t has returned from its start routine, store
  * what it returned in *result (unless result is NULL), and release the
  * thread's resources; *t is then no thread. SP_OK; SP_EINVAL if t is NULL

@@ -7,18 +7,41 @@
 #define SP_UNIX_THREAD_IMPL_H_
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "platform.h"
 
 typedef pthread_t sp_os_thread_t_;
 
-/* Start a joinable thread running fn(arg) into *h; SP_OK, SP_ENOMEM or
- * SP_ESYS. */
+/* Start a joinable thread running fn(arg) into *h, with the default stack
+ * if stack is 0, else one of at least stack bytes (rounded up to
+ * PTHREAD_STACK_MIN and whole pages); SP_OK, SP_ENOMEM or SP_ESYS. */
 static inline int sp_os_thread_start_(sp_os_thread_t_ *h, void *(*fn)(void *),
-                                      void *arg) {
-  int e = pthread_create(h, NULL, fn, arg);
+                                      void *arg, size_t stack) {
+  pthread_attr_t attr, *ap = NULL;
+  if (stack != 0) {
+    long page = sysconf(_SC_PAGESIZE);
+    size_t pg = page > 0 ? (size_t)page : 4096;
+    if (stack < (size_t)PTHREAD_STACK_MIN)
+      stack = (size_t)PTHREAD_STACK_MIN;
+    if (stack > SIZE_MAX - pg)
+      return SP_ENOMEM;
+    stack = (stack + pg - 1) / pg * pg;
+    if (pthread_attr_init(&attr) != 0)
+      return SP_ENOMEM;
+    ap = &attr;
+    if (pthread_attr_setstacksize(&attr, stack) != 0) {
+      pthread_attr_destroy(&attr);
+      return SP_ESYS;
+    }
+  }
+  int e = pthread_create(h, ap, fn, arg);
+  if (ap != NULL)
+    pthread_attr_destroy(ap);
   return e == 0 ? SP_OK : e == ENOMEM ? SP_ENOMEM : SP_ESYS;
 }
 

@@ -17,6 +17,7 @@
 #define SP_WIN_THREAD_IMPL_H_
 
 #include <errno.h>
+#include <limits.h>
 #include <process.h>
 #include <stdlib.h>
 
@@ -45,10 +46,14 @@ static inline unsigned __stdcall sp_win_thread_main_(void *p) {
   return 0;
 }
 
-/* Start a joinable thread running fn(arg) into *h; SP_OK, SP_ENOMEM or
+/* Start a joinable thread running fn(arg) into *h, with the default stack
+ * if stack is 0, else one of at least stack bytes (a reservation: Windows
+ * rounds it up to its allocation granularity); SP_OK, SP_ENOMEM or
  * SP_ESYS. */
 static inline int sp_os_thread_start_(sp_os_thread_t_ *h, void *(*fn)(void *),
-                                      void *arg) {
+                                      void *arg, size_t stack) {
+  if (stack > UINT_MAX)
+    return SP_ENOMEM;
   struct sp_win_start_ *s = malloc(sizeof *s);
   if (s == NULL)
     return SP_ENOMEM;
@@ -56,7 +61,9 @@ static inline int sp_os_thread_start_(sp_os_thread_t_ *h, void *(*fn)(void *),
   s->arg = arg;
   s->result = NULL;
   s->state = SP_WIN_START_RUNNING_;
-  uintptr_t th = _beginthreadex(NULL, 0, sp_win_thread_main_, s, 0, NULL);
+  uintptr_t th =
+      _beginthreadex(NULL, (unsigned)stack, sp_win_thread_main_, s,
+                     stack != 0 ? STACK_SIZE_PARAM_IS_A_RESERVATION : 0, NULL);
   if (th == 0) {
     int e = errno;
     free(s);
