@@ -458,15 +458,16 @@ static void test_start_ex_small_stacks(void **state) {
     assert_true((uintptr_t)r == (uintptr_t)i); /* buf[512] == 0 */
   }
   /* 0 is the default stack; a size below the minimum is rounded up */
+  char one[2];
   sp_thread_t u;
-  assert_rc(SP_OK, sp_thread_start_ex(&u, return_arg_plus_one, NULL, 0));
+  assert_rc(SP_OK, sp_thread_start_ex(&u, return_arg_plus_one, one, 0));
   assert_rc(SP_OK, sp_thread_join(&u, NULL));
-  assert_rc(SP_OK, sp_thread_start_ex(&u, return_arg_plus_one, NULL, 1));
+  assert_rc(SP_OK, sp_thread_start_ex(&u, return_arg_plus_one, one, 1));
   assert_rc(SP_OK, sp_thread_join(&u, NULL));
-  assert_rc(SP_EINVAL, sp_thread_start_ex(NULL, return_arg_plus_one, NULL, 0));
+  assert_rc(SP_EINVAL, sp_thread_start_ex(NULL, return_arg_plus_one, one, 0));
   assert_rc(SP_EINVAL, sp_thread_start_ex(&u, NULL, NULL, 0));
   assert_rc(SP_EINVAL, sp_thread_join(&u, NULL));
-  int rc = sp_thread_start_ex(&u, return_arg_plus_one, NULL, SIZE_MAX);
+  int rc = sp_thread_start_ex(&u, return_arg_plus_one, one, SIZE_MAX);
   assert_true(rc == SP_ENOMEM || rc == SP_ESYS);
   assert_rc(SP_EINVAL, sp_thread_join(&u, NULL));
 }
