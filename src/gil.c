@@ -276,13 +276,14 @@ static int sp_gil_cond_wait_(sp_cond_t *c, sp_mutex_t *m, int64_t deadline) {
 
 /* ---- statistics (called by the holder) ------------------------------- */
 
-/* The statistics are 64-bit atomics. On i386 a uint64_t is only 4-byte
- * aligned, and an atomic access that crosses a cache line can tear; the
- * fields are 8-byte aligned in sp_gil_t (checked here), and the pointers
- * passed to the helpers below say so, so the compiler emits plain 8-byte
- * atomic loads and stores (clang -m32 -Watomic-alignment, the i386
- * stage). */
-typedef uint64_t sp_gil_u64_ __attribute__((aligned(8)));
+/* The statistics are 64-bit atomics. On i386 a uint64_t member is only
+ * 4-byte aligned by the ABI, and an atomic access that crosses a cache
+ * line can tear; they are 8-byte aligned in sp_gil_t (checked here), and
+ * they are reached only as members of *g (never through a uint64_t *,
+ * whose alignment the compiler would have to assume is 4), so the compiler
+ * emits plain 8-byte atomic loads and stores (clang -m32
+ * -Watomic-alignment, the i386 stage). Which counter a wait goes to: */
+enum { SP_GIL_COUNT_NONE_, SP_GIL_COUNT_IO_, SP_GIL_COUNT_CPU_ };
 _Static_assert(offsetof(sp_gil_t, acquisitions_) % 8 == 0 &&
                    offsetof(sp_gil_t, handoffs_io_) % 8 == 0 &&
                    offsetof(sp_gil_t, handoffs_cpu_) % 8 == 0 &&
@@ -292,24 +293,29 @@ _Static_assert(offsetof(sp_gil_t, acquisitions_) % 8 == 0 &&
                    _Alignof(sp_gil_t) >= 8,
                "sp_gil_t: the 64-bit statistics are 8-byte aligned");
 
-static void sp_gil_count_wait_(sp_gil_t *g, sp_gil_u64_ *handoffs, int64_t ns) {
-  if (handoffs != NULL)
-    SP_HOLDER_INC_(handoffs);
+static void sp_gil_count_wait_(sp_gil_t *g, int which, int64_t ns) {
+  if (which == SP_GIL_COUNT_IO_)
+    SP_HOLDER_INC_(&g->handoffs_io_);
+  else if (which == SP_GIL_COUNT_CPU_)
+    SP_HOLDER_INC_(&g->handoffs_cpu_);
   if (ns < 0)
     ns = 0;
   sp_store_relaxed_(&g->wait_total_ns_,
                     sp_load_relaxed_(&g->wait_total_ns_) + ns);
   if (ns > sp_load_relaxed_(&g->wait_max_ns_))
     sp_store_relaxed_(&g->wait_max_ns_, ns);
-  if (handoffs == &g->handoffs_cpu_)
+  if (which == SP_GIL_COUNT_CPU_)
     sp_store_relaxed_(&g->wait_cpu_ns_,
                       sp_load_relaxed_(&g->wait_cpu_ns_) + ns);
 }
 
-static void sp_gil_count_max_(sp_gil_u64_ *field, uint64_t v) {
-  if (v > sp_load_relaxed_(field))
-    sp_store_relaxed_(field, v);
-}
+/* field = max(field, v), field a 64-bit statistic of *g. */
+#define SP_GIL_COUNT_MAX_(field, v)                                            \
+  do {                                                                         \
+    uint64_t v_ = (v);                                                         \
+    if (v_ > sp_load_relaxed_(&(field)))                                       \
+      sp_store_relaxed_(&(field), v_);                                         \
+  } while (0)
 
 /* The state word as a futex word (int and uint32_t may alias). */
 #define SP_GIL_WORD_(g) ((uint32_t *)(void *)&(g)->state_)
@@ -721,13 +727,13 @@ static int sp_gil_await_(sp_gil_t *g, struct sp_gil_waiter_ *w, int spin,
 static void sp_prio_got_(sp_gil_t *g, struct sp_gil_waiter_ *w, int64_t t0) {
   int64_t ns = sp_now_ns_() - t0;
   if (w->kind == SP_GK_IO_) {
-    sp_gil_count_wait_(g, &g->handoffs_io_, ns);
-    sp_gil_count_max_(&g->io_wait_max_handoffs_, w->seen);
+    sp_gil_count_wait_(g, SP_GIL_COUNT_IO_, ns);
+    SP_GIL_COUNT_MAX_(g->io_wait_max_handoffs_, w->seen);
   } else {
-    sp_gil_count_wait_(g, &g->handoffs_cpu_, ns);
+    sp_gil_count_wait_(g, SP_GIL_COUNT_CPU_, ns);
     if (w->kind == SP_GK_TURN_) {
       SP_HOLDER_INC_(&g->turns_);
-      sp_gil_count_max_(&g->cpu_wait_max_turns_, w->seen);
+      SP_GIL_COUNT_MAX_(g->cpu_wait_max_turns_, w->seen);
     }
   }
 }
@@ -890,8 +896,7 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
 
 /* The plain lock's slow path (src/lock.c's algorithm on the futex word):
  * SP_OK as the holder, or SP_TIMEDOUT. Cannot fail otherwise. */
-SP_SLOW_ static int sp_legacy_lock_slow_(sp_gil_t *g, uintptr_t self,
-                                         sp_gil_u64_ *handoffs,
+SP_SLOW_ static int sp_legacy_lock_slow_(sp_gil_t *g, uintptr_t self, int which,
                                          int64_t deadline, int *waited) {
   __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
   int64_t t0 = 0;
@@ -917,7 +922,7 @@ SP_SLOW_ static int sp_legacy_lock_slow_(sp_gil_t *g, uintptr_t self,
   sp_store_relaxed_(&g->owner_, self);
   g->switch_number_++;
   if (*waited)
-    sp_gil_count_wait_(g, handoffs, sp_now_ns_() - t0);
+    sp_gil_count_wait_(g, which, sp_now_ns_() - t0);
   return SP_OK;
 }
 
@@ -956,7 +961,7 @@ SP_SLOW_ static int sp_legacy_yield_slow_(sp_gil_t *g, uintptr_t self,
   sp_legacy_unlock_(g);
   int rc = SP_OK, waited = 0;
   if (!sp_legacy_trylock_(g, self))
-    rc = sp_legacy_lock_slow_(g, self, &g->handoffs_cpu_, SP_NEVER_, &waited);
+    rc = sp_legacy_lock_slow_(g, self, SP_GIL_COUNT_CPU_, SP_NEVER_, &waited);
   __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
   if (switched != NULL) /* another thread held it in between */
     *switched = rc == SP_OK && g->switch_number_ != gen + 1;
@@ -1089,7 +1094,7 @@ SP_SLOW_ static int sp_fair_yield_slow_(sp_gil_t *g, uintptr_t self,
   int rc = sp_fair_take_(g, self, SP_NEVER_, 0, 0, &sw, &ns);
   __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
   if (rc == SP_OK && sw)
-    sp_gil_count_wait_(g, &g->handoffs_cpu_, sp_now_ns_() - t0);
+    sp_gil_count_wait_(g, SP_GIL_COUNT_CPU_, sp_now_ns_() - t0);
   if (switched != NULL)
     *switched = rc == SP_OK && sw;
   return rc;
@@ -1130,7 +1135,7 @@ static int sp_gil_acquire_impl_(sp_gil_t *g, int cls, int64_t deadline,
       if (try_only)
         return SP_BUSY;
       int waited;
-      rc = sp_legacy_lock_slow_(g, self, &g->handoffs_io_, deadline, &waited);
+      rc = sp_legacy_lock_slow_(g, self, SP_GIL_COUNT_IO_, deadline, &waited);
       if (rc != SP_OK)
         return rc;
     }
@@ -1144,7 +1149,7 @@ static int sp_gil_acquire_impl_(sp_gil_t *g, int cls, int64_t deadline,
       return rc;
     SP_HOLDER_INC_(&g->acquisitions_);
     if (ns >= 0)
-      sp_gil_count_wait_(g, &g->handoffs_io_, ns);
+      sp_gil_count_wait_(g, SP_GIL_COUNT_IO_, ns);
     return SP_OK;
   }
   }

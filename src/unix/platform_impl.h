@@ -444,8 +444,12 @@ static inline void sp_sema_destroy_(sp_sema_t_ *s) {
 }
 
 /* Wait until the count of *s is positive and decrement it (SP_OK), or return
- * SP_TIMEDOUT once sp_now_ns_() >= deadline, or SP_ESYS (never, here). */
+ * SP_TIMEDOUT once sp_now_ns_() >= deadline. It cannot fail, but the fault
+ * site SP_FAULT_WAIT_ makes it return SP_ESYS as sem_wait's version can, so
+ * the callers' error paths are tested on every C library. */
 static inline int sp_sema_p_(sp_sema_t_ *s, int64_t deadline) {
+  if (sp_fault_hit_(SP_FAULT_WAIT_))
+    return SP_ESYS;
   return sp_wsema_p_(s, deadline);
 }
 
