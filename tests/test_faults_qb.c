@@ -31,6 +31,12 @@
 
 #include <stdint.h>
 
+/* A value (a size, a flag), not a result code: v must be `expected`. */
+static void want_int(f_run *r, int v, int expected, const char *what) {
+  if (v != expected)
+    f_bad(r, "%s: %d, expected %d", what, v, expected);
+}
+
 /* Where the library has no futex(2) or WaitOnAddress (the POSIX parking
  * lot, src/unix/platform.c), its futex waits are native condition waits,
  * whose failure there is a spurious wake-up (absorbed, never an error). */
@@ -319,8 +325,10 @@ static void run_queue(f_run *r, const qcfg *cfg) {
       if (rc == SP_OK || !q_put_failed(s, rc, "set_maxsize"))
         break;
       if (rc == SP_ENOMEM) { /* nothing changed */
-        f_want(r, sp_queue_maxsize(&s->q), cfg->maxsize, "maxsize after");
-        f_want(r, sp_queue_size(&s->q), Q_FILL, "size after");
+        want_int(r, sp_queue_maxsize(&s->q), cfg->maxsize,
+                 "maxsize after a failed set_maxsize");
+        want_int(r, sp_queue_size(&s->q), Q_FILL,
+                 "size after a failed set_maxsize");
         unsigned n = q_list_len(r, &s->q, &s->q.nputters_);
         if (n != Q_PRODUCERS)
           f_bad(r,
@@ -334,7 +342,8 @@ static void run_queue(f_run *r, const qcfg *cfg) {
       int rc = sp_queue_set_maxsize(&s->q, 0);
       if (rc == SP_OK || !q_put_failed(s, rc, "set_maxsize(0)"))
         break;
-      f_want(r, sp_queue_maxsize(&s->q), Q_RESIZED, "maxsize after");
+      want_int(r, sp_queue_maxsize(&s->q), Q_RESIZED,
+               "maxsize after a failed set_maxsize(0)");
     }
     t_bunch_join(&producers);
     f_want(r, sp_queue_shutdown(&s->q, 0), SP_OK, "shutdown");
@@ -378,7 +387,7 @@ static void run_queue(f_run *r, const qcfg *cfg) {
     f_bad(r, "%d poison pills came out", t_load(&s->poisons));
   if (t_load(&s->consumers_done) != Q_CONSUMERS)
     f_bad(r, "%d consumers finished", t_load(&s->consumers_done));
-  f_want(r, sp_queue_size(&s->q), 0, "size after");
+  want_int(r, sp_queue_size(&s->q), 0, "size after");
   f_want(r, sp_queue_join(&s->q, 0), SP_OK, "join(0): every item done");
   f_want(r, sp_queue_task_done(&s->q), SP_EPERM, "one task_done too many");
   unsigned blocked = q_list_len(r, &s->q, &s->q.ngetters_) +
@@ -388,13 +397,13 @@ static void run_queue(f_run *r, const qcfg *cfg) {
     f_bad(r, "%u calls still blocked", blocked);
   /* Usable afterwards. */
   if (cfg->resize) {
-    f_want(r, sp_queue_is_shutdown(&s->q), 1, "is_shutdown");
+    want_int(r, sp_queue_is_shutdown(&s->q), 1, "is_shutdown");
     f_want(r, sp_queue_put(&s->q, q_item(1), 0), SP_SHUTDOWN, "put after");
     void *item = NULL;
     f_want(r, sp_queue_get(&s->q, &item, 0), SP_SHUTDOWN, "get after");
-    f_want(r, sp_queue_maxsize(&s->q), 0, "maxsize after");
+    want_int(r, sp_queue_maxsize(&s->q), 0, "maxsize after");
   } else {
-    f_want(r, sp_queue_maxsize(&s->q), cfg->maxsize, "maxsize after");
+    want_int(r, sp_queue_maxsize(&s->q), cfg->maxsize, "maxsize after");
     for (uintptr_t id = 1; id <= 3; id++)
       f_want(r, sp_queue_put(&s->q, q_item(id), 0), SP_OK, "put after");
     uintptr_t want[3][3] = {{1, 2, 3}, {3, 2, 1}, {1, 2, 3}};
@@ -406,7 +415,7 @@ static void run_queue(f_run *r, const qcfg *cfg) {
               (unsigned long)want[cfg->kind][i]);
       f_want(r, sp_queue_task_done(&s->q), SP_OK, "task_done after");
     }
-    f_want(r, sp_queue_empty(&s->q), 1, "empty after");
+    want_int(r, sp_queue_empty(&s->q), 1, "empty after");
   }
   f_want(r, sp_queue_destroy(&s->q), SP_OK, "destroy");
   f_want(r, sp_queue_size(&s->q), SP_EINVAL, "size after destroy");
@@ -583,9 +592,9 @@ static void run_barrier(f_run *r, unsigned parties, int made_static) {
       if (t_load(&s->index[g][i]) != 1)
         f_bad(r, "generation %d: index %u given %d times", g, i,
               t_load(&s->index[g][i]));
-  f_want(r, sp_barrier_broken(&s->b), 0, "broken after");
-  f_want(r, sp_barrier_n_waiting(&s->b), 0, "n_waiting after");
-  f_want(r, sp_barrier_parties(&s->b), (int)parties, "parties after");
+  want_int(r, sp_barrier_broken(&s->b), 0, "broken after");
+  want_int(r, sp_barrier_n_waiting(&s->b), 0, "n_waiting after");
+  want_int(r, sp_barrier_parties(&s->b), (int)parties, "parties after");
   f_want(r, sp_barrier_destroy(&s->b), SP_OK, "destroy");
   free(s);
 }
