@@ -411,7 +411,8 @@ static void run_queue(f_run *r, const qcfg *cfg) {
       void *item = NULL;
       if (f_want(r, sp_queue_get(&s->q, &item, 0), SP_OK, "get after") &&
           (uintptr_t)item != want[cfg->kind][i])
-        f_bad(r, "get after: item %lu, expected %lu", (unsigned long)item,
+        f_bad(r, "get after: item %lu, expected %lu",
+              (unsigned long)(uintptr_t)item,
               (unsigned long)want[cfg->kind][i]);
       f_want(r, sp_queue_task_done(&s->q), SP_OK, "task_done after");
     }
