@@ -233,6 +233,31 @@ class InterruptTests(unittest.TestCase):
         self.assertEqual(n_waiting(cond), 0)
 
 
+def wait_until_blocked(pid):
+    """Return once the main thread of process pid sleeps (Linux: its state
+    in /proc is S for a few consecutive reads), so that a signal sent now
+    interrupts the blocking call rather than arriving before it (on a
+    loaded machine the child may not have reached the call yet, and a
+    signal handled before the call does not interrupt the wait that
+    follows, with CPython's own locks as with these). Elsewhere, a short
+    sleep."""
+    stat = "/proc/%d/task/%d/stat" % (pid, pid)
+    if not os.path.exists(stat):
+        time.sleep(0.2)
+        return
+    seen = 0
+    for _ in range(6000):  # at most ~60 s
+        try:
+            with open(stat) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return  # it exited: the caller's checks report it
+        seen = seen + 1 if state == "S" else 0
+        if seen >= 5:
+            return
+        time.sleep(0.01)
+
+
 @unittest.skipUnless(POSIX, "needs POSIX signals")
 class CtrlCTests(unittest.TestCase):
     """A real SIGINT to a child interpreter blocked in each call: it dies of
@@ -266,7 +291,7 @@ class CtrlCTests(unittest.TestCase):
                     text=True)
                 try:
                     self.assertEqual(p.stdout.readline().strip(), "ready")
-                    time.sleep(0.05)  # let it block
+                    wait_until_blocked(p.pid)
                     p.send_signal(signal.SIGINT)
                     out, err = p.communicate(timeout=60)
                 finally:
