@@ -180,7 +180,7 @@ static double run(rwb *b, int n, void *(*fn)(void *)) {
 }
 
 int main(int argc, char **argv) {
-  static const int64_t times_ms[3] = {20, 200, 600};
+  static const int64_t times_ms[3] = {20, 100, 600};
   int rc = bench_init(argc, argv, "rwlock", BE, times_ms);
   if (rc != 0)
     return rc == 1 ? 0 : 2;
