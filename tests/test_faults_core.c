@@ -18,6 +18,72 @@
 
 /* ---- mutex, lock, rlock: no site may be reached ----------------------- */
 
+/* A lock-like primitive's acquire and release, for the shared loops. */
+typedef struct {
+  int (*acquire)(void *);
+  int (*release)(void *);
+  const char *acq, *rel; /* their names in messages */
+} ops_t;
+
+static int mutex_lock_(void *m) {
+  return sp_mutex_lock(m);
+}
+static int mutex_unlock_(void *m) {
+  return sp_mutex_unlock(m);
+}
+static int lock_acquire_(void *l) {
+  return sp_lock_acquire(l, SP_FOREVER);
+}
+static int lock_release_(void *l) {
+  return sp_lock_release(l);
+}
+static int rlock_acquire_(void *rl) {
+  return sp_rlock_acquire(rl, SP_FOREVER);
+}
+static int rlock_release_(void *rl) {
+  return sp_rlock_release(rl);
+}
+
+static const ops_t mutex_ops = {mutex_lock_, mutex_unlock_, "lock", "unlock"};
+static const ops_t lock_ops = {lock_acquire_, lock_release_, "acquire",
+                               "release"};
+static const ops_t rlock_ops = {rlock_acquire_, rlock_release_, "acquire",
+                                "release"};
+
+/* 200 times: acquire, count one, release, each call checked. */
+static void count_200(f_run *r, const ops_t *o, void *obj, int *count) {
+  for (int i = 0; i < 200; i++) {
+    if (f_want(r, o->acquire(obj), SP_OK, o->acq)) {
+      (*count)++;
+      f_want(r, o->release(obj), SP_OK, o->rel);
+    }
+  }
+}
+
+/* Spin (yielding, 20 s at most) until (*word & mask) == want: the other
+ * thread sleeps on the lock word. */
+static void wait_word(const uint32_t *word, uint32_t mask, uint32_t want) {
+  for (int64_t end = t_now_ns() + 20 * SP_NS_PER_S;
+       (__atomic_load_n(word, __ATOMIC_SEQ_CST) & mask) != want &&
+       t_now_ns() < end;)
+    t_yield();
+}
+
+/* Run init(obj), once more if it failed at the armed site (it left obj
+ * uninitialised); on a second failure flag it, disarm and return 0. */
+static int init_twice(f_run *r, int (*init)(void *), void *obj,
+                      const char *what) {
+  int rc = init(obj);
+  if (rc != SP_OK && f_error(r, rc, what))
+    rc = init(obj);
+  if (rc != SP_OK) {
+    f_bad(r, "%s failed twice: %s", what, sp_strerror(rc));
+    f_disarm(r);
+    return 0;
+  }
+  return 1;
+}
+
 typedef struct {
   f_run *r;
   sp_mutex_t m;
@@ -34,12 +100,7 @@ static void *mutex_other(void *p) {
     return NULL;
   s->count++;
   f_want(s->r, sp_mutex_unlock(&s->m), SP_OK, "unlock");
-  for (int i = 0; i < 200; i++) {
-    if (f_want(s->r, sp_mutex_lock(&s->m), SP_OK, "lock")) {
-      s->count++;
-      f_want(s->r, sp_mutex_unlock(&s->m), SP_OK, "unlock");
-    }
-  }
+  count_200(s->r, &mutex_ops, &s->m, &s->count);
   return NULL;
 }
 
@@ -53,17 +114,9 @@ static void run_mutex(f_run *r, int zero) {
   t_thread t = t_start(mutex_other, &s);
   f_wait_count(r, &s.phase, 1);
   /* The other thread sleeps on the word (waiters bit) before we unlock. */
-  for (int64_t end = t_now_ns() + 20 * SP_NS_PER_S;
-       !(__atomic_load_n(&s.m.word_, __ATOMIC_SEQ_CST) & 1u) &&
-       t_now_ns() < end;)
-    t_yield();
+  wait_word(&s.m.word_, 1u, 1u);
   f_want(r, sp_mutex_unlock(&s.m), SP_OK, "unlock (wakes)");
-  for (int i = 0; i < 200; i++) {
-    if (f_want(r, sp_mutex_lock(&s.m), SP_OK, "lock")) {
-      s.count++;
-      f_want(r, sp_mutex_unlock(&s.m), SP_OK, "unlock");
-    }
-  }
+  count_200(r, &mutex_ops, &s.m, &s.count);
   t_join(t);
   f_disarm(r);
   if (s.count != 401)
@@ -95,12 +148,7 @@ static void *lock_other(void *p) {
   s->count++;
   /* Released by the main thread (a lock has no owner). */
   t_store(&s->phase, 2);
-  for (int i = 0; i < 200; i++) {
-    if (f_want(s->r, sp_lock_acquire(&s->l, SP_FOREVER), SP_OK, "acquire")) {
-      s->count++;
-      f_want(s->r, sp_lock_release(&s->l), SP_OK, "release");
-    }
-  }
+  count_200(s->r, &lock_ops, &s->l, &s->count);
   return NULL;
 }
 
@@ -113,19 +161,11 @@ static void run_lock(f_run *r, int zero) {
   f_want(r, sp_lock_acquire(&s.l, SP_FOREVER), SP_OK, "acquire");
   t_thread t = t_start(lock_other, &s);
   f_wait_count(r, &s.phase, 1);
-  for (int64_t end = t_now_ns() + 20 * SP_NS_PER_S;
-       __atomic_load_n(&s.l.state_, __ATOMIC_SEQ_CST) != 2u &&
-       t_now_ns() < end;)
-    t_yield();
+  wait_word(&s.l.state_, ~0u, 2u);
   f_want(r, sp_lock_release(&s.l), SP_OK, "release (wakes)");
   f_wait_count(r, &s.phase, 2);
   f_want(r, sp_lock_release(&s.l), SP_OK, "release of the other's hold");
-  for (int i = 0; i < 200; i++) {
-    if (f_want(r, sp_lock_acquire(&s.l, SP_FOREVER), SP_OK, "acquire")) {
-      s.count++;
-      f_want(r, sp_lock_release(&s.l), SP_OK, "release");
-    }
-  }
+  count_200(r, &lock_ops, &s.l, &s.count);
   t_join(t);
   f_disarm(r);
   if (s.count != 401)
@@ -166,18 +206,10 @@ static void run_rlock(f_run *r, int zero) {
   f_want(r, sp_rlock_acquire(&s.rl, SP_FOREVER), SP_OK, "nested acquire");
   t_thread t = t_start(rlock_other, &s);
   f_wait_count(r, &s.phase, 1);
-  for (int64_t end = t_now_ns() + 20 * SP_NS_PER_S;
-       !(__atomic_load_n(&s.rl.word_, __ATOMIC_SEQ_CST) & 1u) &&
-       t_now_ns() < end;)
-    t_yield();
+  wait_word(&s.rl.word_, 1u, 1u);
   f_want(r, sp_rlock_release(&s.rl), SP_OK, "nested release");
   f_want(r, sp_rlock_release(&s.rl), SP_OK, "release (wakes)");
-  for (int i = 0; i < 200; i++) {
-    if (f_want(r, sp_rlock_acquire(&s.rl, SP_FOREVER), SP_OK, "acquire")) {
-      s.count++;
-      f_want(r, sp_rlock_release(&s.rl), SP_OK, "release");
-    }
-  }
+  count_200(r, &rlock_ops, &s.rl, &s.count);
   t_join(t);
   f_disarm(r);
   if (s.count != 400)
@@ -251,20 +283,18 @@ static void *cond_waiter(void *p) {
   return NULL;
 }
 
+static int cond_init_(void *c) {
+  return sp_cond_init(c);
+}
+
 static void run_cond(f_run *r, int zero) {
   cond_s s;
   memset(&s, 0, sizeof s);
   s.r = r;
   if (!zero) {
     f_want(r, sp_mutex_init(&s.m), SP_OK, "sp_mutex_init");
-    int rc = sp_cond_init(&s.c);
-    if (rc != SP_OK && f_error(r, rc, "sp_cond_init"))
-      rc = sp_cond_init(&s.c); /* *c was left uninitialised: again */
-    if (rc != SP_OK) {
-      f_bad(r, "sp_cond_init failed twice: %s", sp_strerror(rc));
-      f_disarm(r);
+    if (!init_twice(r, cond_init_, &s.c, "sp_cond_init"))
       return;
-    }
   }
   t_thread t[2] = {t_start(cond_waiter, &s), t_start(cond_waiter, &s)};
   for (int i = 0; i < COND_ITEMS; i++) {
@@ -355,19 +385,17 @@ static void sem_consumer(void *p, int i) {
     }                                                                          \
   } while (0)
 
+static int sem_init_(void *s) {
+  return sp_sem_init(s, 0, 0);
+}
+
 static void run_sem(f_run *r, int variant) {
   sem_s s;
   memset(&s, 0, sizeof s);
   s.r = r;
   if (variant == 0) {
-    int rc = sp_sem_init(&s.s, 0, 0);
-    if (rc != SP_OK && f_error(r, rc, "sp_sem_init"))
-      rc = sp_sem_init(&s.s, 0, 0);
-    if (rc != SP_OK) {
-      f_bad(r, "sp_sem_init failed twice: %s", sp_strerror(rc));
-      f_disarm(r);
+    if (!init_twice(r, sem_init_, &s.s, "sp_sem_init"))
       return;
-    }
   } else if (variant == 1) {
     sp_sem_t z = SP_SEM_INIT(0, 0);
     s.s = z;
@@ -439,19 +467,17 @@ static void event_waiter(void *p, int i) {
   }
 }
 
+static int event_init_(void *e) {
+  return sp_event_init(e);
+}
+
 static void run_event(f_run *r, int zero) {
   event_s s;
   memset(&s, 0, sizeof s);
   s.r = r;
   if (!zero) {
-    int rc = sp_event_init(&s.e);
-    if (rc != SP_OK && f_error(r, rc, "sp_event_init"))
-      rc = sp_event_init(&s.e);
-    if (rc != SP_OK) {
-      f_bad(r, "sp_event_init failed twice: %s", sp_strerror(rc));
-      f_disarm(r);
+    if (!init_twice(r, event_init_, &s.e, "sp_event_init"))
       return;
-    }
   }
   t_bunch b;
   t_bunch_start(&b, 2, event_waiter, &s);
