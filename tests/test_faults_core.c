@@ -16,6 +16,16 @@
  *    LAZY_INIT of a statically initialised semaphore's first call. */
 #include "faults.h"
 
+/* The two scenario functions of run_NAME(r, zero): NAME_init_fn for the
+ * object made by *_init, NAME_zero_fn for the static (zero-filled) one. */
+#define INIT_AND_STATIC(name)                                                  \
+  static void name##_init_fn(f_run *r) {                                       \
+    run_##name(r, 0);                                                          \
+  }                                                                            \
+  static void name##_zero_fn(f_run *r) {                                       \
+    run_##name(r, 1);                                                          \
+  }
+
 /* ---- mutex, lock, rlock: no site may be reached ----------------------- */
 
 /* A lock-like primitive's acquire and release, for the shared loops. */
@@ -124,12 +134,7 @@ static void run_mutex(f_run *r, int zero) {
   f_want(r, sp_mutex_destroy(&s.m), SP_OK, "destroy");
 }
 
-static void mutex_init_fn(f_run *r) {
-  run_mutex(r, 0);
-}
-static void mutex_zero_fn(f_run *r) {
-  run_mutex(r, 1);
-}
+INIT_AND_STATIC(mutex)
 
 typedef struct {
   f_run *r;
@@ -174,12 +179,7 @@ static void run_lock(f_run *r, int zero) {
   f_want(r, sp_lock_destroy(&s.l), SP_OK, "destroy");
 }
 
-static void lock_init_fn(f_run *r) {
-  run_lock(r, 0);
-}
-static void lock_zero_fn(f_run *r) {
-  run_lock(r, 1);
-}
+INIT_AND_STATIC(lock)
 
 static void *rlock_other(void *p) {
   lock_s *s = p;
@@ -218,12 +218,7 @@ static void run_rlock(f_run *r, int zero) {
   f_want(r, sp_rlock_destroy(&s.rl), SP_OK, "destroy");
 }
 
-static void rlock_init_fn(f_run *r) {
-  run_rlock(r, 0);
-}
-static void rlock_zero_fn(f_run *r) {
-  run_rlock(r, 1);
-}
+INIT_AND_STATIC(rlock)
 
 /* ---- condition ----------------------------------------------------------
  * Two waiters consume items that the main thread signals one at a time
@@ -337,12 +332,7 @@ static void run_cond(f_run *r, int zero) {
   f_want(r, sp_mutex_destroy(&s.m), SP_OK, "mutex destroy");
 }
 
-static void cond_init_fn(f_run *r) {
-  run_cond(r, 0);
-}
-static void cond_zero_fn(f_run *r) {
-  run_cond(r, 1);
-}
+INIT_AND_STATIC(cond)
 
 /* ---- semaphore ------------------------------------------------------------
  * Two consumers take 4 units each (one waits forever, one with a long
@@ -502,12 +492,7 @@ static void run_event(f_run *r, int zero) {
   f_want(r, sp_event_destroy(&s.e), SP_OK, "destroy");
 }
 
-static void event_init_fn(f_run *r) {
-  run_event(r, 0);
-}
-static void event_zero_fn(f_run *r) {
-  run_event(r, 1);
-}
+INIT_AND_STATIC(event)
 
 /* ---- the matrix -------------------------------------------------------- */
 
@@ -521,56 +506,59 @@ static void run_spec(f_spec s) {
   f_matrix(&s);
 }
 
-static void test_mutex(void **state) {
-  (void)state;
-  run_spec((f_spec){"mutex/init", mutex_init_fn, 0, 0, 0, 0});
-  run_spec((f_spec){"mutex/static", mutex_zero_fn, 0, 0, 0, 0});
-}
-
-static void test_lock(void **state) {
-  (void)state;
-  run_spec((f_spec){"lock/init", lock_init_fn, 0, 0, 0, 0});
-  run_spec((f_spec){"lock/static", lock_zero_fn, 0, 0, 0, 0});
-}
-
-static void test_rlock(void **state) {
-  (void)state;
-  run_spec((f_spec){"rlock/init", rlock_init_fn, 0, 0, 0, 0});
-  run_spec((f_spec){"rlock/static", rlock_zero_fn, 0, 0, 0, 0});
-}
-
 /* A failing OS wait may be absorbed: a waiter chosen by a signal while its
  * wait failed takes that wakeup (SP_OK) instead of the error. */
 #define WAIT_INEXACT F_BIT(SP_FAULT_WAIT_)
 
+/* The matrix of a primitive's *_init and static scenarios. waits: 0 for
+ * the primitives that must reach no site, 1 for those that wait on a
+ * condition (its sites; the static one LAZY_INIT too). */
+static void run_init_and_static(const char *init_name, f_scenario_fn init_fn,
+                                const char *static_name, f_scenario_fn zero_fn,
+                                int waits) {
+  unsigned sites = waits ? cond_sites() : 0;
+  unsigned zsites = waits ? sites | F_BIT(SP_FAULT_LAZY_INIT_) : 0;
+  unsigned inexact = waits ? WAIT_INEXACT : 0;
+  run_spec((f_spec){init_name, init_fn, sites, sites, inexact, 0});
+  run_spec((f_spec){static_name, zero_fn, zsites, zsites, inexact, 0});
+}
+
+static void test_mutex(void **state) {
+  (void)state;
+  run_init_and_static("mutex/init", mutex_init_fn, "mutex/static",
+                      mutex_zero_fn, 0);
+}
+
+static void test_lock(void **state) {
+  (void)state;
+  run_init_and_static("lock/init", lock_init_fn, "lock/static", lock_zero_fn,
+                      0);
+}
+
+static void test_rlock(void **state) {
+  (void)state;
+  run_init_and_static("rlock/init", rlock_init_fn, "rlock/static",
+                      rlock_zero_fn, 0);
+}
+
 static void test_cond(void **state) {
   (void)state;
-  unsigned sites = cond_sites();
-  run_spec((f_spec){"cond/init", cond_init_fn, sites, sites, WAIT_INEXACT, 0});
-  unsigned zsites = sites | F_BIT(SP_FAULT_LAZY_INIT_);
-  run_spec(
-      (f_spec){"cond/static", cond_zero_fn, zsites, zsites, WAIT_INEXACT, 0});
+  run_init_and_static("cond/init", cond_init_fn, "cond/static", cond_zero_fn,
+                      1);
 }
 
 static void test_semaphore(void **state) {
   (void)state;
-  unsigned sites = cond_sites();
-  run_spec((f_spec){"sem/init", sem_init_fn, sites, sites, WAIT_INEXACT, 0});
-  unsigned zsites = sites | F_BIT(SP_FAULT_LAZY_INIT_);
-  run_spec(
-      (f_spec){"sem/static", sem_static_fn, zsites, zsites, WAIT_INEXACT, 0});
+  run_init_and_static("sem/init", sem_init_fn, "sem/static", sem_static_fn, 1);
+  unsigned zsites = cond_sites() | F_BIT(SP_FAULT_LAZY_INIT_);
   run_spec(
       (f_spec){"sem/bounded", sem_bounded_fn, zsites, zsites, WAIT_INEXACT, 0});
 }
 
 static void test_event(void **state) {
   (void)state;
-  unsigned sites = cond_sites();
-  run_spec(
-      (f_spec){"event/init", event_init_fn, sites, sites, WAIT_INEXACT, 0});
-  unsigned zsites = sites | F_BIT(SP_FAULT_LAZY_INIT_);
-  run_spec(
-      (f_spec){"event/static", event_zero_fn, zsites, zsites, WAIT_INEXACT, 0});
+  run_init_and_static("event/init", event_init_fn, "event/static",
+                      event_zero_fn, 1);
 }
 
 int main(void) {
