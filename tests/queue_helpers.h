@@ -1,12 +1,15 @@
 /* Helpers shared by the queue tests (tests/test_queue_kinds.c and
  * tests/test_queue_shutdown.c): items as small integers, a checked
- * non-blocking get, and the white-box count of blocked calls.
+ * non-blocking get, the white-box count of blocked calls, and the test
+ * registration that clears the fault seam before and after each test.
  *
  * Header-only (static inline): each test file includes it once. */
 #ifndef SP_TEST_QUEUE_HELPERS_H
 #define SP_TEST_QUEUE_HELPERS_H
 
 #include "helpers.h"
+
+#include "../src/test_hooks.h"
 
 #define ITEM(x) ((void *)(uintptr_t)(x))
 #define VAL(p)  ((uintptr_t)(p))
@@ -35,5 +38,14 @@ static inline void wait_blocked(sp_queue_t *q, unsigned n) {
     t_sleep_ns(100000);
   }
 }
+
+/* cmocka setup and teardown: no fault injection left armed. */
+static inline int reset_faults(void **state) {
+  (void)state;
+  sp_fault_clear_();
+  return 0;
+}
+
+#define QTEST(f) cmocka_unit_test_setup_teardown(f, reset_faults, reset_faults)
 
 #endif

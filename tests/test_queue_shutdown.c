@@ -747,14 +747,6 @@ static void test_stress_kinds(void **state) {
   }
 }
 
-static int reset_faults(void **state) {
-  (void)state;
-  sp_fault_clear_();
-  return 0;
-}
-
-#define QTEST(f) cmocka_unit_test_setup_teardown(f, reset_faults, reset_faults)
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       QTEST(test_shutdown_empty),
