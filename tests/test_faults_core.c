@@ -510,62 +510,58 @@ static void run_spec(f_spec s) {
  * wait failed takes that wakeup (SP_OK) instead of the error. */
 #define WAIT_INEXACT F_BIT(SP_FAULT_WAIT_)
 
-/* The matrix of a primitive's *_init and static scenarios. waits: 0 for
- * the primitives that must reach no site, 1 for those that wait on a
- * condition (its sites; the static one LAZY_INIT too). */
-static void run_init_and_static(const char *init_name, f_scenario_fn init_fn,
-                                const char *static_name, f_scenario_fn zero_fn,
-                                int waits) {
-  unsigned sites = waits ? cond_sites() : 0;
-  unsigned zsites = waits ? sites | F_BIT(SP_FAULT_LAZY_INIT_) : 0;
-  unsigned inexact = waits ? WAIT_INEXACT : 0;
-  run_spec((f_spec){init_name, init_fn, sites, sites, inexact, 0});
-  run_spec((f_spec){static_name, zero_fn, zsites, zsites, inexact, 0});
+/* A primitive's *_init and static scenarios (and a third, bounded, for
+ * the semaphore). waits: 0 for the primitives that must reach no site, 1
+ * for those that wait on a condition (its sites; static: LAZY_INIT too). */
+typedef struct {
+  const char *init_name, *static_name, *bounded_name;
+  f_scenario_fn init_fn, zero_fn, bounded_fn;
+  int waits;
+} variants_t;
+
+static const variants_t mutex_v = {
+    "mutex/init", "mutex/static", NULL, mutex_init_fn, mutex_zero_fn, NULL, 0};
+static const variants_t lock_v = {
+    "lock/init", "lock/static", NULL, lock_init_fn, lock_zero_fn, NULL, 0};
+static const variants_t rlock_v = {
+    "rlock/init", "rlock/static", NULL, rlock_init_fn, rlock_zero_fn, NULL, 0};
+static const variants_t cond_v = {
+    "cond/init", "cond/static", NULL, cond_init_fn, cond_zero_fn, NULL, 1};
+static const variants_t sem_v = {"sem/init",
+                                 "sem/static",
+                                 "sem/bounded",
+                                 sem_init_fn,
+                                 sem_static_fn,
+                                 sem_bounded_fn,
+                                 1};
+static const variants_t event_v = {
+    "event/init", "event/static", NULL, event_init_fn, event_zero_fn, NULL, 1};
+
+/* The test of one primitive: the matrix of each of its variants (*state). */
+static void test_variants(void **state) {
+  const variants_t *v = *state;
+  unsigned sites = v->waits ? cond_sites() : 0;
+  unsigned zsites = v->waits ? sites | F_BIT(SP_FAULT_LAZY_INIT_) : 0;
+  unsigned inexact = v->waits ? WAIT_INEXACT : 0;
+  run_spec((f_spec){v->init_name, v->init_fn, sites, sites, inexact, 0});
+  run_spec((f_spec){v->static_name, v->zero_fn, zsites, zsites, inexact, 0});
+  if (v->bounded_fn)
+    run_spec(
+        (f_spec){v->bounded_name, v->bounded_fn, zsites, zsites, inexact, 0});
 }
 
-static void test_mutex(void **state) {
-  (void)state;
-  run_init_and_static("mutex/init", mutex_init_fn, "mutex/static",
-                      mutex_zero_fn, 0);
-}
-
-static void test_lock(void **state) {
-  (void)state;
-  run_init_and_static("lock/init", lock_init_fn, "lock/static", lock_zero_fn,
-                      0);
-}
-
-static void test_rlock(void **state) {
-  (void)state;
-  run_init_and_static("rlock/init", rlock_init_fn, "rlock/static",
-                      rlock_zero_fn, 0);
-}
-
-static void test_cond(void **state) {
-  (void)state;
-  run_init_and_static("cond/init", cond_init_fn, "cond/static", cond_zero_fn,
-                      1);
-}
-
-static void test_semaphore(void **state) {
-  (void)state;
-  run_init_and_static("sem/init", sem_init_fn, "sem/static", sem_static_fn, 1);
-  unsigned zsites = cond_sites() | F_BIT(SP_FAULT_LAZY_INIT_);
-  run_spec(
-      (f_spec){"sem/bounded", sem_bounded_fn, zsites, zsites, WAIT_INEXACT, 0});
-}
-
-static void test_event(void **state) {
-  (void)state;
-  run_init_and_static("event/init", event_init_fn, "event/static",
-                      event_zero_fn, 1);
-}
+/* A cmocka test named name (as before the table) running test_variants. */
+#define VARIANTS_TEST(name, v)                                                 \
+  { name, test_variants, NULL, NULL, (void *)&(v) }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_mutex),     cmocka_unit_test(test_lock),
-      cmocka_unit_test(test_rlock),     cmocka_unit_test(test_cond),
-      cmocka_unit_test(test_semaphore), cmocka_unit_test(test_event),
+      VARIANTS_TEST("test_mutex", mutex_v),
+      VARIANTS_TEST("test_lock", lock_v),
+      VARIANTS_TEST("test_rlock", rlock_v),
+      VARIANTS_TEST("test_cond", cond_v),
+      VARIANTS_TEST("test_semaphore", sem_v),
+      VARIANTS_TEST("test_event", event_v),
   };
   f_watchdog_start();
   int rc = T_RUN("faults_core", tests);
