@@ -84,74 +84,57 @@ static void cv_check_held(cv_t *v) {
   }
 }
 
-static int cv_wait(cv_t *v, int64_t timeout) {
-  int rc;
+/* One wait on condition c with v's kind of lock: a plain wait if pred is
+ * NULL, else a wait_for; t is a timeout, or a deadline if until. */
+static int cv_wait_raw(cv_t *v, sp_cond_t *c, int (*pred)(void *), void *arg,
+                       int64_t t, int until) {
   switch (v->kind) {
   case K_MUTEX:
-    rc = sp_cond_wait(&v->c, &v->m, timeout);
-    break;
+    if (pred)
+      return until ? sp_cond_wait_for_until(c, &v->m, pred, arg, t)
+                   : sp_cond_wait_for(c, &v->m, pred, arg, t);
+    return until ? sp_cond_wait_until(c, &v->m, t) : sp_cond_wait(c, &v->m, t);
   case K_LOCK:
-    rc = sp_cond_wait_lock(&v->c, &v->l, timeout);
-    break;
+    if (pred)
+      return until ? sp_cond_wait_for_lock_until(c, &v->l, pred, arg, t)
+                   : sp_cond_wait_for_lock(c, &v->l, pred, arg, t);
+    return until ? sp_cond_wait_lock_until(c, &v->l, t)
+                 : sp_cond_wait_lock(c, &v->l, t);
   default:
-    rc = sp_cond_wait_rlock(&v->c, &v->r, timeout);
+    if (pred)
+      return until ? sp_cond_wait_for_rlock_until(c, &v->r, pred, arg, t)
+                   : sp_cond_wait_for_rlock(c, &v->r, pred, arg, t);
+    return until ? sp_cond_wait_rlock_until(c, &v->r, t)
+                 : sp_cond_wait_rlock(c, &v->r, t);
   }
+}
+
+/* cv_wait_raw on v's condition, then (unless refused) check the caller
+ * holds the lock again. */
+static int cv_wait_checked(cv_t *v, int (*pred)(void *), void *arg, int64_t t,
+                           int until) {
+  int rc = cv_wait_raw(v, &v->c, pred, arg, t, until);
   if (rc != SP_EINVAL && rc != SP_EPERM)
     cv_check_held(v);
   return rc;
 }
 
+static int cv_wait(cv_t *v, int64_t timeout) {
+  return cv_wait_checked(v, NULL, NULL, timeout, 0);
+}
+
 static int cv_wait_until(cv_t *v, int64_t deadline) {
-  int rc;
-  switch (v->kind) {
-  case K_MUTEX:
-    rc = sp_cond_wait_until(&v->c, &v->m, deadline);
-    break;
-  case K_LOCK:
-    rc = sp_cond_wait_lock_until(&v->c, &v->l, deadline);
-    break;
-  default:
-    rc = sp_cond_wait_rlock_until(&v->c, &v->r, deadline);
-  }
-  if (rc != SP_EINVAL && rc != SP_EPERM)
-    cv_check_held(v);
-  return rc;
+  return cv_wait_checked(v, NULL, NULL, deadline, 1);
 }
 
 static int cv_wait_for(cv_t *v, int (*pred)(void *), void *arg,
                        int64_t timeout) {
-  int rc;
-  switch (v->kind) {
-  case K_MUTEX:
-    rc = sp_cond_wait_for(&v->c, &v->m, pred, arg, timeout);
-    break;
-  case K_LOCK:
-    rc = sp_cond_wait_for_lock(&v->c, &v->l, pred, arg, timeout);
-    break;
-  default:
-    rc = sp_cond_wait_for_rlock(&v->c, &v->r, pred, arg, timeout);
-  }
-  if (rc != SP_EINVAL && rc != SP_EPERM)
-    cv_check_held(v);
-  return rc;
+  return cv_wait_checked(v, pred, arg, timeout, 0);
 }
 
 static int cv_wait_for_until(cv_t *v, int (*pred)(void *), void *arg,
                              int64_t deadline) {
-  int rc;
-  switch (v->kind) {
-  case K_MUTEX:
-    rc = sp_cond_wait_for_until(&v->c, &v->m, pred, arg, deadline);
-    break;
-  case K_LOCK:
-    rc = sp_cond_wait_for_lock_until(&v->c, &v->l, pred, arg, deadline);
-    break;
-  default:
-    rc = sp_cond_wait_for_rlock_until(&v->c, &v->r, pred, arg, deadline);
-  }
-  if (rc != SP_EINVAL && rc != SP_EPERM)
-    cv_check_held(v);
-  return rc;
+  return cv_wait_checked(v, pred, arg, deadline, 1);
 }
 
 /* ---- shared state of the scenarios ------------------------------------ */
@@ -218,6 +201,20 @@ static void wait_for_worker(void *p, int i) {
   t_inc(&s->done);
 }
 
+/* Start one wait_for_worker and wait until it is inside its wait. */
+static void start_waiter(t_bunch *b, sh_t *s) {
+  t_bunch_start(b, 1, wait_for_worker, s);
+  wait_for_waiters(s, 1);
+}
+
+/* Under the lock: make the predicate true (state 1) and notify one. */
+static void satisfy_and_notify(sh_t *s) {
+  cv_lock(&s->v);
+  s->state = 1;
+  assert_rc(SP_OK, sp_cond_notify(&s->v.c, 1));
+  cv_unlock(&s->v);
+}
+
 static void bump_and_notify(sh_t *s, int times) {
   for (int k = 0; k < times; k++) {
     t_sleep_ns(2 * MS);
@@ -235,8 +232,7 @@ static void test_wait_for(void **state) {
     s->target = 4;
     s->timeout = SP_FOREVER;
     t_bunch b;
-    t_bunch_start(&b, 1, wait_for_worker, s);
-    wait_for_waiters(s, 1);
+    start_waiter(&b, s);
     bump_and_notify(s, 4);
     t_bunch_join(&b);
     if (s->rc[0] != SP_OK)
@@ -256,8 +252,7 @@ static void test_wait_for_timeout(void **state) {
     s->target = 4;
     s->timeout = 100 * MS;
     t_bunch b;
-    t_bunch_start(&b, 1, wait_for_worker, s);
-    wait_for_waiters(s, 1);
+    start_waiter(&b, s);
     bump_and_notify(s, 3); /* state == 4 is never reached */
     t_bunch_join(&b);
     assert_rc(SP_TIMEDOUT, s->rc[0]);
@@ -306,8 +301,7 @@ static void test_wait_for_one_deadline(void **state) {
       s->timeout = timeout;
       nag_t n = {s, 0};
       t_bunch b;
-      t_bunch_start(&b, 1, wait_for_worker, s);
-      wait_for_waiters(s, 1);
+      start_waiter(&b, s);
       sp_thread_t t;
       assert_rc(SP_OK, sp_thread_start(&t, nag, &n));
       t_bunch_join(&b);
@@ -535,8 +529,7 @@ static void test_lock_released_while_waiting(void **state) {
     s->target = 1;
     s->timeout = SP_FOREVER;
     t_bunch b;
-    t_bunch_start(&b, 1, wait_for_worker, s);
-    wait_for_waiters(s, 1);
+    start_waiter(&b, s);
     /* the waiter holds nothing now */
     probe_t pr = {s, 12345};
     sp_thread_t t;
@@ -551,10 +544,7 @@ static void test_lock_released_while_waiting(void **state) {
       assert_int_equal(0, (int)sp_rlock_count(&s->v.r));
       assert_rc(SP_EPERM, sp_rlock_destroy(&s->v.r));
     }
-    cv_lock(&s->v);
-    s->state = 1;
-    assert_rc(SP_OK, sp_cond_notify(&s->v.c, 1));
-    cv_unlock(&s->v);
+    satisfy_and_notify(s);
     t_bunch_join(&b); /* wait_for_worker checked the level on return */
     assert_rc(SP_OK, s->rc[0]);
     cv_fini(&s->v);
@@ -585,8 +575,7 @@ static void test_must_hold_lock(void **state) {
     /* a waiter: waking it without the lock is refused */
     s->timeout = SP_FOREVER;
     t_bunch b;
-    t_bunch_start(&b, 1, wait_for_worker, s);
-    wait_for_waiters(s, 1);
+    start_waiter(&b, s);
     if (kind != K_LOCK) { /* an sp_lock_t has no owner to check */
       assert_rc(SP_EPERM, sp_cond_notify(&s->v.c, 1));
       assert_rc(SP_EPERM, sp_cond_signal(&s->v.c));
@@ -602,10 +591,7 @@ static void test_must_hold_lock(void **state) {
     } else {
       assert_rc(SP_EPERM, sp_cond_notify(&s->v.c, 1)); /* not locked */
     }
-    cv_lock(&s->v);
-    s->state = 1;
-    assert_rc(SP_OK, sp_cond_notify(&s->v.c, 1));
-    cv_unlock(&s->v);
+    satisfy_and_notify(s);
     t_bunch_join(&b);
     assert_rc(SP_OK, s->rc[0]);
     cv_fini(&s->v);
@@ -621,8 +607,7 @@ static void test_one_lock_at_a_time(void **state) {
   s->target = 1;
   s->timeout = SP_FOREVER;
   t_bunch b;
-  t_bunch_start(&b, 1, wait_for_worker, s);
-  wait_for_waiters(s, 1);
+  start_waiter(&b, s);
   sp_rlock_t r = SP_RLOCK_INIT;
   sp_lock_t l = SP_LOCK_INIT;
   sp_mutex_t m2 = SP_MUTEX_INIT;
@@ -637,10 +622,7 @@ static void test_one_lock_at_a_time(void **state) {
   assert_rc(SP_OK, sp_mutex_lock(&m2));
   assert_rc(SP_EINVAL, sp_cond_wait(&s->v.c, &m2, 1 * MS));
   assert_rc(SP_OK, sp_mutex_unlock(&m2));
-  cv_lock(&s->v);
-  s->state = 1;
-  assert_rc(SP_OK, sp_cond_notify(&s->v.c, 1));
-  cv_unlock(&s->v);
+  satisfy_and_notify(s);
   t_bunch_join(&b);
   assert_rc(SP_OK, s->rc[0]);
   /* no waiter left: the same condition now waits with the rlock */
@@ -792,15 +774,7 @@ static int pc_not_empty_or_done(void *p) {
 }
 
 static int pc_wait_for(pc_t *x, sp_cond_t *c, int (*pred)(void *)) {
-  int64_t to = 2 * MS;
-  switch (x->v.kind) {
-  case K_MUTEX:
-    return sp_cond_wait_for(c, &x->v.m, pred, x, to);
-  case K_LOCK:
-    return sp_cond_wait_for_lock(c, &x->v.l, pred, x, to);
-  default:
-    return sp_cond_wait_for_rlock(c, &x->v.r, pred, x, to);
-  }
+  return cv_wait_raw(&x->v, c, pred, x, 2 * MS, 0);
 }
 
 static void pc_worker(void *p, int i) {

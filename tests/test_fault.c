@@ -3,7 +3,7 @@
  * object is left as its header says (mutex held again after a failed
  * condition wait, values unchanged, nothing lost), and the next call works.
  * The full matrix over every primitive and GIL policy builds on this. */
-#include "helpers.h"
+#include "cond_pair.h"
 
 #include "../src/test_hooks.h"
 
@@ -119,39 +119,12 @@ static void test_lazy_init_fails(void **state) {
 
 /* The per-wait semaphore of the emulated condition: the wait fails before
  * it queues, with the mutex still held, and no signal is consumed. */
-typedef struct {
-  sp_mutex_t m;
-  sp_cond_t c;
-  int waiting; /* under m */
-  int go;      /* under m */
-  int rc;
-} pair_t;
-
-static void *good_waiter(void *p) {
-  pair_t *s = p;
-  assert_rc(SP_OK, sp_mutex_lock(&s->m));
-  s->waiting++;
-  int rc = SP_OK;
-  while (!s->go && rc == SP_OK)
-    rc = sp_cond_wait(&s->c, &s->m, SP_FOREVER);
-  s->rc = rc;
-  assert_rc(SP_OK, sp_mutex_unlock(&s->m));
-  return NULL;
-}
-
 static void test_sema_init_fails_in_cond_wait(void **state) {
   (void)state;
-  pair_t s;
+  t_cond_pair s;
   memset(&s, 0, sizeof s);
-  t_thread t = t_start(good_waiter, &s);
-  for (;;) { /* until the good waiter sleeps in the condition */
-    assert_rc(SP_OK, sp_mutex_lock(&s.m));
-    int w = s.waiting;
-    assert_rc(SP_OK, sp_mutex_unlock(&s.m));
-    if (w)
-      break;
-    t_yield();
-  }
+  t_thread t = t_start(t_cond_waiter, &s); /* the good waiter */
+  t_wait_cond_waiting(&s);
   assert_rc(SP_OK, sp_mutex_lock(&s.m));
   sp_fault_set_(SP_FAULT_SEMA_INIT_, 1);
   int rc = sp_cond_wait(&s.c, &s.m, 1000000);

@@ -16,7 +16,83 @@
  *    LAZY_INIT of a statically initialised semaphore's first call. */
 #include "faults.h"
 
+/* The two scenario functions of run_NAME(r, zero): NAME_init_fn for the
+ * object made by *_init, NAME_zero_fn for the static (zero-filled) one. */
+#define INIT_AND_STATIC(name)                                                  \
+  static void name##_init_fn(f_run *r) {                                       \
+    run_##name(r, 0);                                                          \
+  }                                                                            \
+  static void name##_zero_fn(f_run *r) {                                       \
+    run_##name(r, 1);                                                          \
+  }
+
 /* ---- mutex, lock, rlock: no site may be reached ----------------------- */
+
+/* A lock-like primitive's acquire and release, for the shared loops. */
+typedef struct {
+  int (*acquire)(void *);
+  int (*release)(void *);
+  const char *acq, *rel; /* their names in messages */
+} ops_t;
+
+static int mutex_lock_(void *m) {
+  return sp_mutex_lock(m);
+}
+static int mutex_unlock_(void *m) {
+  return sp_mutex_unlock(m);
+}
+static int lock_acquire_(void *l) {
+  return sp_lock_acquire(l, SP_FOREVER);
+}
+static int lock_release_(void *l) {
+  return sp_lock_release(l);
+}
+static int rlock_acquire_(void *rl) {
+  return sp_rlock_acquire(rl, SP_FOREVER);
+}
+static int rlock_release_(void *rl) {
+  return sp_rlock_release(rl);
+}
+
+static const ops_t mutex_ops = {mutex_lock_, mutex_unlock_, "lock", "unlock"};
+static const ops_t lock_ops = {lock_acquire_, lock_release_, "acquire",
+                               "release"};
+static const ops_t rlock_ops = {rlock_acquire_, rlock_release_, "acquire",
+                                "release"};
+
+/* 200 times: acquire, count one, release, each call checked. */
+static void count_200(f_run *r, const ops_t *o, void *obj, int *count) {
+  for (int i = 0; i < 200; i++) {
+    if (f_want(r, o->acquire(obj), SP_OK, o->acq)) {
+      (*count)++;
+      f_want(r, o->release(obj), SP_OK, o->rel);
+    }
+  }
+}
+
+/* Spin (yielding, 20 s at most) until (*word & mask) == want: the other
+ * thread sleeps on the lock word. */
+static void wait_word(const uint32_t *word, uint32_t mask, uint32_t want) {
+  for (int64_t end = t_now_ns() + 20 * SP_NS_PER_S;
+       (__atomic_load_n(word, __ATOMIC_SEQ_CST) & mask) != want &&
+       t_now_ns() < end;)
+    t_yield();
+}
+
+/* Run init(obj), once more if it failed at the armed site (it left obj
+ * uninitialised); on a second failure flag it, disarm and return 0. */
+static int init_twice(f_run *r, int (*init)(void *), void *obj,
+                      const char *what) {
+  int rc = init(obj);
+  if (rc != SP_OK && f_error(r, rc, what))
+    rc = init(obj);
+  if (rc != SP_OK) {
+    f_bad(r, "%s failed twice: %s", what, sp_strerror(rc));
+    f_disarm(r);
+    return 0;
+  }
+  return 1;
+}
 
 typedef struct {
   f_run *r;
@@ -34,12 +110,7 @@ static void *mutex_other(void *p) {
     return NULL;
   s->count++;
   f_want(s->r, sp_mutex_unlock(&s->m), SP_OK, "unlock");
-  for (int i = 0; i < 200; i++) {
-    if (f_want(s->r, sp_mutex_lock(&s->m), SP_OK, "lock")) {
-      s->count++;
-      f_want(s->r, sp_mutex_unlock(&s->m), SP_OK, "unlock");
-    }
-  }
+  count_200(s->r, &mutex_ops, &s->m, &s->count);
   return NULL;
 }
 
@@ -53,17 +124,9 @@ static void run_mutex(f_run *r, int zero) {
   t_thread t = t_start(mutex_other, &s);
   f_wait_count(r, &s.phase, 1);
   /* The other thread sleeps on the word (waiters bit) before we unlock. */
-  for (int64_t end = t_now_ns() + 20 * SP_NS_PER_S;
-       !(__atomic_load_n(&s.m.word_, __ATOMIC_SEQ_CST) & 1u) &&
-       t_now_ns() < end;)
-    t_yield();
+  wait_word(&s.m.word_, 1u, 1u);
   f_want(r, sp_mutex_unlock(&s.m), SP_OK, "unlock (wakes)");
-  for (int i = 0; i < 200; i++) {
-    if (f_want(r, sp_mutex_lock(&s.m), SP_OK, "lock")) {
-      s.count++;
-      f_want(r, sp_mutex_unlock(&s.m), SP_OK, "unlock");
-    }
-  }
+  count_200(r, &mutex_ops, &s.m, &s.count);
   t_join(t);
   f_disarm(r);
   if (s.count != 401)
@@ -71,12 +134,7 @@ static void run_mutex(f_run *r, int zero) {
   f_want(r, sp_mutex_destroy(&s.m), SP_OK, "destroy");
 }
 
-static void mutex_init_fn(f_run *r) {
-  run_mutex(r, 0);
-}
-static void mutex_zero_fn(f_run *r) {
-  run_mutex(r, 1);
-}
+INIT_AND_STATIC(mutex)
 
 typedef struct {
   f_run *r;
@@ -95,12 +153,7 @@ static void *lock_other(void *p) {
   s->count++;
   /* Released by the main thread (a lock has no owner). */
   t_store(&s->phase, 2);
-  for (int i = 0; i < 200; i++) {
-    if (f_want(s->r, sp_lock_acquire(&s->l, SP_FOREVER), SP_OK, "acquire")) {
-      s->count++;
-      f_want(s->r, sp_lock_release(&s->l), SP_OK, "release");
-    }
-  }
+  count_200(s->r, &lock_ops, &s->l, &s->count);
   return NULL;
 }
 
@@ -113,19 +166,11 @@ static void run_lock(f_run *r, int zero) {
   f_want(r, sp_lock_acquire(&s.l, SP_FOREVER), SP_OK, "acquire");
   t_thread t = t_start(lock_other, &s);
   f_wait_count(r, &s.phase, 1);
-  for (int64_t end = t_now_ns() + 20 * SP_NS_PER_S;
-       __atomic_load_n(&s.l.state_, __ATOMIC_SEQ_CST) != 2u &&
-       t_now_ns() < end;)
-    t_yield();
+  wait_word(&s.l.state_, ~0u, 2u);
   f_want(r, sp_lock_release(&s.l), SP_OK, "release (wakes)");
   f_wait_count(r, &s.phase, 2);
   f_want(r, sp_lock_release(&s.l), SP_OK, "release of the other's hold");
-  for (int i = 0; i < 200; i++) {
-    if (f_want(r, sp_lock_acquire(&s.l, SP_FOREVER), SP_OK, "acquire")) {
-      s.count++;
-      f_want(r, sp_lock_release(&s.l), SP_OK, "release");
-    }
-  }
+  count_200(r, &lock_ops, &s.l, &s.count);
   t_join(t);
   f_disarm(r);
   if (s.count != 401)
@@ -134,12 +179,7 @@ static void run_lock(f_run *r, int zero) {
   f_want(r, sp_lock_destroy(&s.l), SP_OK, "destroy");
 }
 
-static void lock_init_fn(f_run *r) {
-  run_lock(r, 0);
-}
-static void lock_zero_fn(f_run *r) {
-  run_lock(r, 1);
-}
+INIT_AND_STATIC(lock)
 
 static void *rlock_other(void *p) {
   lock_s *s = p;
@@ -166,18 +206,10 @@ static void run_rlock(f_run *r, int zero) {
   f_want(r, sp_rlock_acquire(&s.rl, SP_FOREVER), SP_OK, "nested acquire");
   t_thread t = t_start(rlock_other, &s);
   f_wait_count(r, &s.phase, 1);
-  for (int64_t end = t_now_ns() + 20 * SP_NS_PER_S;
-       !(__atomic_load_n(&s.rl.word_, __ATOMIC_SEQ_CST) & 1u) &&
-       t_now_ns() < end;)
-    t_yield();
+  wait_word(&s.rl.word_, 1u, 1u);
   f_want(r, sp_rlock_release(&s.rl), SP_OK, "nested release");
   f_want(r, sp_rlock_release(&s.rl), SP_OK, "release (wakes)");
-  for (int i = 0; i < 200; i++) {
-    if (f_want(r, sp_rlock_acquire(&s.rl, SP_FOREVER), SP_OK, "acquire")) {
-      s.count++;
-      f_want(r, sp_rlock_release(&s.rl), SP_OK, "release");
-    }
-  }
+  count_200(r, &rlock_ops, &s.rl, &s.count);
   t_join(t);
   f_disarm(r);
   if (s.count != 400)
@@ -186,12 +218,7 @@ static void run_rlock(f_run *r, int zero) {
   f_want(r, sp_rlock_destroy(&s.rl), SP_OK, "destroy");
 }
 
-static void rlock_init_fn(f_run *r) {
-  run_rlock(r, 0);
-}
-static void rlock_zero_fn(f_run *r) {
-  run_rlock(r, 1);
-}
+INIT_AND_STATIC(rlock)
 
 /* ---- condition ----------------------------------------------------------
  * Two waiters consume items that the main thread signals one at a time
@@ -251,20 +278,18 @@ static void *cond_waiter(void *p) {
   return NULL;
 }
 
+static int cond_init_(void *c) {
+  return sp_cond_init(c);
+}
+
 static void run_cond(f_run *r, int zero) {
   cond_s s;
   memset(&s, 0, sizeof s);
   s.r = r;
   if (!zero) {
     f_want(r, sp_mutex_init(&s.m), SP_OK, "sp_mutex_init");
-    int rc = sp_cond_init(&s.c);
-    if (rc != SP_OK && f_error(r, rc, "sp_cond_init"))
-      rc = sp_cond_init(&s.c); /* *c was left uninitialised: again */
-    if (rc != SP_OK) {
-      f_bad(r, "sp_cond_init failed twice: %s", sp_strerror(rc));
-      f_disarm(r);
+    if (!init_twice(r, cond_init_, &s.c, "sp_cond_init"))
       return;
-    }
   }
   t_thread t[2] = {t_start(cond_waiter, &s), t_start(cond_waiter, &s)};
   for (int i = 0; i < COND_ITEMS; i++) {
@@ -307,12 +332,7 @@ static void run_cond(f_run *r, int zero) {
   f_want(r, sp_mutex_destroy(&s.m), SP_OK, "mutex destroy");
 }
 
-static void cond_init_fn(f_run *r) {
-  run_cond(r, 0);
-}
-static void cond_zero_fn(f_run *r) {
-  run_cond(r, 1);
-}
+INIT_AND_STATIC(cond)
 
 /* ---- semaphore ------------------------------------------------------------
  * Two consumers take 4 units each (one waits forever, one with a long
@@ -355,19 +375,17 @@ static void sem_consumer(void *p, int i) {
     }                                                                          \
   } while (0)
 
+static int sem_init_(void *s) {
+  return sp_sem_init(s, 0, 0);
+}
+
 static void run_sem(f_run *r, int variant) {
   sem_s s;
   memset(&s, 0, sizeof s);
   s.r = r;
   if (variant == 0) {
-    int rc = sp_sem_init(&s.s, 0, 0);
-    if (rc != SP_OK && f_error(r, rc, "sp_sem_init"))
-      rc = sp_sem_init(&s.s, 0, 0);
-    if (rc != SP_OK) {
-      f_bad(r, "sp_sem_init failed twice: %s", sp_strerror(rc));
-      f_disarm(r);
+    if (!init_twice(r, sem_init_, &s.s, "sp_sem_init"))
       return;
-    }
   } else if (variant == 1) {
     sp_sem_t z = SP_SEM_INIT(0, 0);
     s.s = z;
@@ -439,19 +457,17 @@ static void event_waiter(void *p, int i) {
   }
 }
 
+static int event_init_(void *e) {
+  return sp_event_init(e);
+}
+
 static void run_event(f_run *r, int zero) {
   event_s s;
   memset(&s, 0, sizeof s);
   s.r = r;
   if (!zero) {
-    int rc = sp_event_init(&s.e);
-    if (rc != SP_OK && f_error(r, rc, "sp_event_init"))
-      rc = sp_event_init(&s.e);
-    if (rc != SP_OK) {
-      f_bad(r, "sp_event_init failed twice: %s", sp_strerror(rc));
-      f_disarm(r);
+    if (!init_twice(r, event_init_, &s.e, "sp_event_init"))
       return;
-    }
   }
   t_bunch b;
   t_bunch_start(&b, 2, event_waiter, &s);
@@ -476,12 +492,7 @@ static void run_event(f_run *r, int zero) {
   f_want(r, sp_event_destroy(&s.e), SP_OK, "destroy");
 }
 
-static void event_init_fn(f_run *r) {
-  run_event(r, 0);
-}
-static void event_zero_fn(f_run *r) {
-  run_event(r, 1);
-}
+INIT_AND_STATIC(event)
 
 /* ---- the matrix -------------------------------------------------------- */
 
@@ -495,63 +506,62 @@ static void run_spec(f_spec s) {
   f_matrix(&s);
 }
 
-static void test_mutex(void **state) {
-  (void)state;
-  run_spec((f_spec){"mutex/init", mutex_init_fn, 0, 0, 0, 0});
-  run_spec((f_spec){"mutex/static", mutex_zero_fn, 0, 0, 0, 0});
-}
-
-static void test_lock(void **state) {
-  (void)state;
-  run_spec((f_spec){"lock/init", lock_init_fn, 0, 0, 0, 0});
-  run_spec((f_spec){"lock/static", lock_zero_fn, 0, 0, 0, 0});
-}
-
-static void test_rlock(void **state) {
-  (void)state;
-  run_spec((f_spec){"rlock/init", rlock_init_fn, 0, 0, 0, 0});
-  run_spec((f_spec){"rlock/static", rlock_zero_fn, 0, 0, 0, 0});
-}
-
 /* A failing OS wait may be absorbed: a waiter chosen by a signal while its
  * wait failed takes that wakeup (SP_OK) instead of the error. */
 #define WAIT_INEXACT F_BIT(SP_FAULT_WAIT_)
 
-static void test_cond(void **state) {
-  (void)state;
-  unsigned sites = cond_sites();
-  run_spec((f_spec){"cond/init", cond_init_fn, sites, sites, WAIT_INEXACT, 0});
-  unsigned zsites = sites | F_BIT(SP_FAULT_LAZY_INIT_);
-  run_spec(
-      (f_spec){"cond/static", cond_zero_fn, zsites, zsites, WAIT_INEXACT, 0});
+/* A primitive's *_init and static scenarios (and a third, bounded, for
+ * the semaphore). waits: 0 for the primitives that must reach no site, 1
+ * for those that wait on a condition (its sites; static: LAZY_INIT too). */
+typedef struct {
+  const char *init_name, *static_name, *bounded_name;
+  f_scenario_fn init_fn, zero_fn, bounded_fn;
+  int waits;
+} variants_t;
+
+static const variants_t mutex_v = {
+    "mutex/init", "mutex/static", NULL, mutex_init_fn, mutex_zero_fn, NULL, 0};
+static const variants_t lock_v = {
+    "lock/init", "lock/static", NULL, lock_init_fn, lock_zero_fn, NULL, 0};
+static const variants_t rlock_v = {
+    "rlock/init", "rlock/static", NULL, rlock_init_fn, rlock_zero_fn, NULL, 0};
+static const variants_t cond_v = {
+    "cond/init", "cond/static", NULL, cond_init_fn, cond_zero_fn, NULL, 1};
+static const variants_t sem_v = {"sem/init",
+                                 "sem/static",
+                                 "sem/bounded",
+                                 sem_init_fn,
+                                 sem_static_fn,
+                                 sem_bounded_fn,
+                                 1};
+static const variants_t event_v = {
+    "event/init", "event/static", NULL, event_init_fn, event_zero_fn, NULL, 1};
+
+/* The test of one primitive: the matrix of each of its variants (*state). */
+static void test_variants(void **state) {
+  const variants_t *v = *state;
+  unsigned sites = v->waits ? cond_sites() : 0;
+  unsigned zsites = v->waits ? sites | F_BIT(SP_FAULT_LAZY_INIT_) : 0;
+  unsigned inexact = v->waits ? WAIT_INEXACT : 0;
+  run_spec((f_spec){v->init_name, v->init_fn, sites, sites, inexact, 0});
+  run_spec((f_spec){v->static_name, v->zero_fn, zsites, zsites, inexact, 0});
+  if (v->bounded_fn)
+    run_spec(
+        (f_spec){v->bounded_name, v->bounded_fn, zsites, zsites, inexact, 0});
 }
 
-static void test_semaphore(void **state) {
-  (void)state;
-  unsigned sites = cond_sites();
-  run_spec((f_spec){"sem/init", sem_init_fn, sites, sites, WAIT_INEXACT, 0});
-  unsigned zsites = sites | F_BIT(SP_FAULT_LAZY_INIT_);
-  run_spec(
-      (f_spec){"sem/static", sem_static_fn, zsites, zsites, WAIT_INEXACT, 0});
-  run_spec(
-      (f_spec){"sem/bounded", sem_bounded_fn, zsites, zsites, WAIT_INEXACT, 0});
-}
-
-static void test_event(void **state) {
-  (void)state;
-  unsigned sites = cond_sites();
-  run_spec(
-      (f_spec){"event/init", event_init_fn, sites, sites, WAIT_INEXACT, 0});
-  unsigned zsites = sites | F_BIT(SP_FAULT_LAZY_INIT_);
-  run_spec(
-      (f_spec){"event/static", event_zero_fn, zsites, zsites, WAIT_INEXACT, 0});
-}
+/* A cmocka test named name (as before the table) running test_variants. */
+#define VARIANTS_TEST(name, v)                                                 \
+  { name, test_variants, NULL, NULL, (void *)&(v) }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_mutex),     cmocka_unit_test(test_lock),
-      cmocka_unit_test(test_rlock),     cmocka_unit_test(test_cond),
-      cmocka_unit_test(test_semaphore), cmocka_unit_test(test_event),
+      VARIANTS_TEST("test_mutex", mutex_v),
+      VARIANTS_TEST("test_lock", lock_v),
+      VARIANTS_TEST("test_rlock", rlock_v),
+      VARIANTS_TEST("test_cond", cond_v),
+      VARIANTS_TEST("test_semaphore", sem_v),
+      VARIANTS_TEST("test_event", event_v),
   };
   f_watchdog_start();
   int rc = T_RUN("faults_core", tests);

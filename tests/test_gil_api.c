@@ -40,6 +40,27 @@ static void wait_field(unsigned *field, unsigned n) {
   }
 }
 
+/* In a thread: count rc as an error unless it is SP_OK. */
+static void count_error(int *errors, int rc) {
+  if (rc != SP_OK)
+    t_inc(errors);
+}
+
+/* Release our hold, join the other thread, check it saw no error, and
+ * destroy the lock. */
+static void release_join_destroy(sp_gil_t *g, t_thread th, int *errors) {
+  assert_rc(SP_OK, sp_gil_release(g));
+  t_join(th);
+  assert_int_equal(0, t_load(errors));
+  assert_rc(SP_OK, sp_gil_destroy(g));
+}
+
+/* n yields of the held lock, each SP_OK. */
+static void yield_n(sp_gil_t *g, int n) {
+  for (int i = 0; i < n; i++)
+    assert_rc(SP_OK, sp_gil_yield(g));
+}
+
 static void init_gil(sp_gil_t *g, int policy) {
   sp_gil_config cfg;
   assert_rc(SP_OK, sp_gil_config_default(&cfg, policy));
@@ -165,13 +186,11 @@ struct hold_ctx {
 
 static void *holder_thread(void *p) {
   struct hold_ctx *c = p;
-  if (sp_gil_acquire(c->g) != SP_OK)
-    t_inc(&c->errors);
+  count_error(&c->errors, sp_gil_acquire(c->g));
   t_store(&c->held, 1);
   while (!t_load(&c->release))
     t_yield(); /* holds it without a check point: nobody gets it */
-  if (sp_gil_release(c->g) != SP_OK)
-    t_inc(&c->errors);
+  count_error(&c->errors, sp_gil_release(c->g));
   return NULL;
 }
 
@@ -204,10 +223,7 @@ static void test_timed_acquire(void **state) {
     /* a timed acquire that gets the lock in time */
     assert_rc(SP_OK, sp_gil_acquire_ex(&g, SP_GIL_IO, 10 * SP_NS_PER_S));
     assert_int_equal(1, sp_gil_held(&g));
-    assert_rc(SP_OK, sp_gil_release(&g));
-    t_join(th);
-    assert_int_equal(0, t_load(&c.errors));
-    assert_rc(SP_OK, sp_gil_destroy(&g));
+    release_join_destroy(&g, th, &c.errors);
   }
 }
 
@@ -247,8 +263,7 @@ static void race_thread(void *arg, int idx) {
         print_error("two holders after a yield\n");
       }
       __atomic_sub_fetch(&c->inside, 1, __ATOMIC_SEQ_CST);
-      if (sp_gil_release(&c->g) != SP_OK)
-        t_inc(&c->errors);
+      count_error(&c->errors, sp_gil_release(&c->g));
     } else if (rc == SP_TIMEDOUT || rc == SP_BUSY) {
       t_inc(&c->timeouts);
       if (sp_gil_held(&c->g) != 0) {
@@ -304,8 +319,7 @@ static void *order_thread(void *p) {
     return NULL;
   }
   a->c->order[a->c->pos++] = a->id; /* under the lock */
-  if (sp_gil_release(a->c->g) != SP_OK)
-    t_inc(&a->c->errors);
+  count_error(&a->c->errors, sp_gil_release(a->c->g));
   return NULL;
 }
 
@@ -385,11 +399,9 @@ struct sw_ctx {
 
 static void *sw_waiter(void *p) {
   struct sw_ctx *c = p;
-  if (sp_gil_acquire(c->g) != SP_OK)
-    t_inc(&c->errors);
+  count_error(&c->errors, sp_gil_acquire(c->g));
   t_store(&c->got, 1);
-  if (sp_gil_release(c->g) != SP_OK)
-    t_inc(&c->errors);
+  count_error(&c->errors, sp_gil_release(c->g));
   return NULL;
 }
 
@@ -414,10 +426,7 @@ static void test_yield_ex_switched(void **state) {
     /* LEGACY promises nothing: its waiter may lose every race */
     if (policies[p] != SP_GIL_LEGACY)
       assert_int_equal(1, sw);
-    assert_rc(SP_OK, sp_gil_release(&g));
-    t_join(th);
-    assert_int_equal(0, t_load(&c.errors));
-    assert_rc(SP_OK, sp_gil_destroy(&g));
+    release_join_destroy(&g, th, &c.errors);
   }
 }
 
@@ -460,19 +469,16 @@ static const char *bk_names[BK_N] = {"queue get", "queue put", "queue join",
 static void *blk_producer(void *p) {
   struct blk_ctx *c = p;
   if (c->which == BK_LOCK) { /* hold the lock before the consumer tries */
-    if (sp_lock_acquire(&c->l, SP_FOREVER) != SP_OK)
-      t_inc(&c->errors);
+    count_error(&c->errors, sp_lock_acquire(&c->l, SP_FOREVER));
   }
   if (c->which == BK_RLOCK) {
-    if (sp_rlock_acquire(&c->r, SP_FOREVER) != SP_OK)
-      t_inc(&c->errors);
+    count_error(&c->errors, sp_rlock_acquire(&c->r, SP_FOREVER));
   }
   t_store(&c->consumer_in, 2); /* the consumer may start */
   while (t_load(&c->consumer_in) != 1)
     t_yield();
   /* produce, as an interpreter thread: the GIL first */
-  if (sp_gil_acquire(&c->g) != SP_OK)
-    t_inc(&c->errors);
+  count_error(&c->errors, sp_gil_acquire(&c->g));
   int rc = SP_OK;
   void *item;
   switch (c->which) {
@@ -511,10 +517,8 @@ static void *blk_producer(void *p) {
     rc = sp_gil_barrier_wait(&c->g, &c->b, SP_FOREVER, NULL);
     break;
   }
-  if (rc != SP_OK)
-    t_inc(&c->errors);
-  if (sp_gil_release(&c->g) != SP_OK)
-    t_inc(&c->errors);
+  count_error(&c->errors, rc);
+  count_error(&c->errors, sp_gil_release(&c->g));
   return NULL;
 }
 
@@ -662,10 +666,8 @@ struct fork_ctx {
 static void *fork_waiter(void *p) {
   struct fork_ctx *c = p;
   t_store(&c->queued, 1);
-  if (sp_gil_acquire(c->g) != SP_OK)
-    t_inc(&c->errors);
-  if (sp_gil_release(c->g) != SP_OK)
-    t_inc(&c->errors);
+  count_error(&c->errors, sp_gil_acquire(c->g));
+  count_error(&c->errors, sp_gil_release(c->g));
   return NULL;
 }
 
@@ -771,10 +773,17 @@ struct esys_ctx {
   int done;
 };
 
+/* A zeroed context on the heap, its lock initialised with that policy. */
+static struct esys_ctx *esys_new(int policy) {
+  struct esys_ctx *c = calloc(1, sizeof *c);
+  assert_non_null(c);
+  init_gil(&c->g, policy);
+  return c;
+}
+
 static void *esys_holder(void *p) {
   struct esys_ctx *c = p;
-  if (sp_gil_acquire(&c->g) != SP_OK)
-    t_inc(&c->errors);
+  count_error(&c->errors, sp_gil_acquire(&c->g));
   t_store(&c->holding, 1);
   while (!t_load(&c->stop)) {
     int rc = sp_gil_yield(&c->g);
@@ -783,13 +792,11 @@ static void *esys_holder(void *p) {
         t_inc(&c->errors);
       while ((rc = sp_gil_acquire(&c->g)) == SP_ESYS)
         t_yield(); /* until the seam is turned off */
-      if (rc != SP_OK)
-        t_inc(&c->errors);
+      count_error(&c->errors, rc);
     }
     t_yield();
   }
-  if (sp_gil_release(&c->g) != SP_OK)
-    t_inc(&c->errors);
+  count_error(&c->errors, sp_gil_release(&c->g));
   return NULL;
 }
 
@@ -808,9 +815,7 @@ static void test_esys_waits(void **state) {
     /* k = how many waits work before they fail: the first fails, or a later
      * one (FAIR: after the timed wait that set a drop request) */
     for (int k = 0; k < 3; k++) {
-      struct esys_ctx *c = calloc(1, sizeof *c);
-      assert_non_null(c);
-      init_gil(&c->g, policies[p]);
+      struct esys_ctx *c = esys_new(policies[p]);
       t_thread h = t_start(esys_holder, c);
       t_wait_for_count(&c->holding, 1);
       sp_gil_set_wait_fail_after_(k);
@@ -847,9 +852,7 @@ static void test_esys_waits(void **state) {
  * next yield and release must not wait forever for a switch. */
 static void test_fair_esys_drop_request(void **state) {
   (void)state;
-  struct esys_ctx *c = calloc(1, sizeof *c);
-  assert_non_null(c);
-  init_gil(&c->g, SP_GIL_FAIR);
+  struct esys_ctx *c = esys_new(SP_GIL_FAIR);
   assert_rc(SP_OK, sp_gil_acquire(&c->g));
   sp_gil_set_wait_fail_after_(1); /* the interval wait works, then fail */
   t_thread w = t_start(esys_waiter, c);
@@ -859,8 +862,7 @@ static void test_fair_esys_drop_request(void **state) {
   assert_rc(SP_ESYS, c->rc);
   assert_int_equal(0, (int)t_loadu(&c->g.fair_waiters_));
   assert_int_equal(0, t_load(&c->g.drop_request_)); /* cleared on leaving */
-  for (int i = 0; i < 100; i++)
-    assert_rc(SP_OK, sp_gil_yield(&c->g));
+  yield_n(&c->g, 100);
   assert_rc(SP_OK, sp_gil_release(&c->g));
   assert_rc(SP_OK, sp_gil_destroy(&c->g));
   free(c);
@@ -878,12 +880,10 @@ struct yesys_ctx {
 
 static void *yesys_io(void *p) {
   struct yesys_ctx *c = p;
-  if (sp_gil_acquire(&c->g) != SP_OK)
-    t_inc(&c->errors);
+  count_error(&c->errors, sp_gil_acquire(&c->g));
   t_store(&c->got, 1);
   t_sleep_ns(5 * MS); /* the yielder gives up spinning and sleeps */
-  if (sp_gil_release(&c->g) != SP_OK)
-    t_inc(&c->errors);
+  count_error(&c->errors, sp_gil_release(&c->g));
   return NULL;
 }
 
@@ -922,10 +922,7 @@ static void test_futex_waits_cannot_fail(void **state) {
     assert_rc(SP_OK, rc);
     assert_int_equal(1, sp_gil_held(&c->g));
     assert_int_equal(1, t_load(&c->got));
-    assert_rc(SP_OK, sp_gil_release(&c->g));
-    t_join(th);
-    assert_int_equal(0, t_load(&c->errors));
-    assert_rc(SP_OK, sp_gil_destroy(&c->g));
+    release_join_destroy(&c->g, th, &c->errors);
     free(c);
   }
 }
@@ -939,9 +936,7 @@ static void test_fair_esys_fault_seam(void **state) {
   (void)state;
   int emulated = strcmp(sp_backend(), "sem") == 0 ||
                  strcmp(sp_backend(), "win32-sem") == 0;
-  struct esys_ctx *c = calloc(1, sizeof *c);
-  assert_non_null(c);
-  init_gil(&c->g, SP_GIL_FAIR);
+  struct esys_ctx *c = esys_new(SP_GIL_FAIR);
   assert_rc(SP_OK, sp_gil_acquire(&c->g));
   sp_fault_set_from_(SP_FAULT_SEMA_INIT_, 1);
   t_thread w = t_start(esys_waiter, c);
@@ -954,16 +949,14 @@ static void test_fair_esys_fault_seam(void **state) {
   } else {
     /* nothing to fail: the waiter gets the lock once we let it go */
     wait_field(&c->g.fair_waiters_, 1);
-    for (int i = 0; i < 10; i++)
-      assert_rc(SP_OK, sp_gil_yield(&c->g));
+    yield_n(&c->g, 10);
     assert_rc(SP_OK, sp_gil_release(&c->g));
     t_join(w);
     sp_fault_clear_();
     assert_rc(SP_OK, c->rc);
     assert_rc(SP_OK, sp_gil_acquire(&c->g));
   }
-  for (int i = 0; i < 100; i++)
-    assert_rc(SP_OK, sp_gil_yield(&c->g));
+  yield_n(&c->g, 100);
   assert_rc(SP_OK, sp_gil_release(&c->g));
   assert_int_equal(0, t_load(&c->errors));
   assert_rc(SP_OK, sp_gil_destroy(&c->g));
@@ -998,8 +991,7 @@ static void *touch_worker(void *p) {
     if (ph == -1)
       return NULL;
     sp_gil_t *g = c->g;
-    if (sp_gil_acquire(g) != SP_OK)
-      t_inc(&c->errors);
+    count_error(&c->errors, sp_gil_acquire(g));
     t_store(&c->phase, 2);
     while (t_load(&c->phase) != 3)
       t_yield();
@@ -1010,8 +1002,7 @@ static void *touch_worker(void *p) {
     int64_t end = t_now_ns() + 5 * MS;
     while (!c->spinning && t_loadu(&g->waiters_) == 0 && t_now_ns() < end)
       t_yield();
-    if (sp_gil_release(g) != SP_OK) /* the call under test */
-      t_inc(&c->errors);
+    count_error(&c->errors, sp_gil_release(g)); /* the call under test */
     t_store(&c->phase, 4);
   }
 }

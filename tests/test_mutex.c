@@ -1,5 +1,5 @@
 /* sp_mutex_t: mutual exclusion, trylock, owner rules. */
-#include "helpers.h"
+#include "cond_pair.h"
 
 #include <string.h>
 
@@ -216,39 +216,12 @@ static void test_timedlock_stress(void **state) {
 /* Issue 11, item 4: a mutex that a thread will re-lock as it leaves
  * sp_cond_wait cannot be destroyed (it used to return SP_OK, and the
  * waiter then returned as if it held a destroyed mutex). */
-typedef struct {
-  sp_mutex_t m;
-  sp_cond_t c;
-  int waiting; /* under m */
-  int go;      /* under m */
-  int rc;
-} cw_t;
-
-static void *cond_waiter(void *p) {
-  cw_t *w = p;
-  assert_rc(SP_OK, sp_mutex_lock(&w->m));
-  w->waiting = 1;
-  int rc = SP_OK;
-  while (!w->go && rc == SP_OK)
-    rc = sp_cond_wait(&w->c, &w->m, SP_FOREVER);
-  w->rc = rc;
-  assert_rc(SP_OK, sp_mutex_unlock(&w->m));
-  return NULL;
-}
-
 static void test_destroy_with_cond_waiter(void **state) {
   (void)state;
-  cw_t w;
+  t_cond_pair w;
   memset(&w, 0, sizeof w);
-  t_thread t = t_start(cond_waiter, &w);
-  for (;;) {
-    assert_rc(SP_OK, sp_mutex_lock(&w.m));
-    int waiting = w.waiting;
-    assert_rc(SP_OK, sp_mutex_unlock(&w.m));
-    if (waiting)
-      break;
-    t_yield();
-  }
+  t_thread t = t_start(t_cond_waiter, &w);
+  t_wait_cond_waiting(&w);
   /* The waiter sleeps in sp_cond_wait with m released. */
   assert_rc(SP_EPERM, sp_mutex_destroy(&w.m));
   assert_rc(SP_EPERM, sp_cond_destroy(&w.c));

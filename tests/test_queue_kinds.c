@@ -7,16 +7,13 @@
  * kinds under injected allocation failure loses nothing; a comparison that
  * calls back into its queue gets SP_EPERM. Every new bad input returns its
  * code. */
-#include "helpers.h"
+#include "queue_helpers.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../src/test_hooks.h"
-
-#define ITEM(x) ((void *)(uintptr_t)(x))
-#define VAL(p)  ((uintptr_t)(p))
 
 /* Priority items: the priority in bits 16 and up, a tag below. */
 #define PITEM(prio, tag) ITEM(((uintptr_t)(prio) << 16) | (uintptr_t)(tag))
@@ -36,29 +33,6 @@ static int by_prio(const void *a, const void *b) {
 static int by_value_desc(const void *a, const void *b) {
   uintptr_t x = VAL(a), y = VAL(b);
   return (x < y) - (x > y);
-}
-
-static void expect_get(sp_queue_t *q, uintptr_t v) {
-  void *item = ITEM(0xdead);
-  assert_rc(SP_OK, sp_queue_get(q, &item, 0));
-  assert_int_equal(v, VAL(item));
-}
-
-/* White box: threads blocked in the queue's lists. */
-static unsigned blocked(sp_queue_t *q) {
-  assert_rc(SP_OK, sp_mutex_lock(&q->mu_));
-  unsigned n = q->ngetters_ + q->nputters_ + q->njoiners_;
-  assert_rc(SP_OK, sp_mutex_unlock(&q->mu_));
-  return n;
-}
-
-static void wait_blocked(sp_queue_t *q, unsigned n) {
-  int64_t end = t_now_ns() + 10 * SP_NS_PER_S;
-  while (blocked(q) != n) {
-    if (t_now_ns() > end)
-      fail_msg("waited 10 s for %u blocked calls, have %u", n, blocked(q));
-    t_sleep_ns(100000);
-  }
 }
 
 static void test_bad_inputs(void **state) {
@@ -609,14 +583,6 @@ static void test_set_maxsize_enomem(void **state) {
     assert_rc(SP_OK, sp_queue_destroy(&q));
   }
 }
-
-static int reset_faults(void **state) {
-  (void)state;
-  sp_fault_clear_();
-  return 0;
-}
-
-#define QTEST(f) cmocka_unit_test_setup_teardown(f, reset_faults, reset_faults)
 
 int main(void) {
   const struct CMUnitTest tests[] = {

@@ -9,15 +9,12 @@
  * seam (waits make no OS semaphore; first-use set-up failure of the new
  * static initializers), and a stress run of every kind ending in a
  * shutdown. */
-#include "helpers.h"
+#include "queue_helpers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "../src/test_hooks.h"
-
-#define ITEM(x) ((void *)(uintptr_t)(x))
-#define VAL(p)  ((uintptr_t)(p))
 
 static int by_value(const void *a, const void *b) {
   uintptr_t x = VAL(a), y = VAL(b);
@@ -30,23 +27,6 @@ static void init_kind(sp_queue_t *q, int kind, int maxsize) {
            : kind == 1 ? sp_queue_init_lifo(q, maxsize)
                        : sp_queue_init_priority(q, maxsize, by_value);
   assert_rc(SP_OK, rc);
-}
-
-/* White box: blocked calls (under the queue's mutex). */
-static unsigned blocked(sp_queue_t *q) {
-  assert_rc(SP_OK, sp_mutex_lock(&q->mu_));
-  unsigned n = q->ngetters_ + q->nputters_ + q->njoiners_;
-  assert_rc(SP_OK, sp_mutex_unlock(&q->mu_));
-  return n;
-}
-
-static void wait_blocked(sp_queue_t *q, unsigned n) {
-  int64_t end = t_now_ns() + 10 * SP_NS_PER_S;
-  while (blocked(q) != n) {
-    if (t_now_ns() > end)
-      fail_msg("waited 10 s for %u blocked calls, have %u", n, blocked(q));
-    t_sleep_ns(100000);
-  }
 }
 
 typedef struct {
@@ -70,12 +50,6 @@ static void do_put(void *p, int i) {
 static void do_join(void *p, int i) {
   shared_t *s = p;
   s->rc[i] = sp_queue_join(&s->q, s->timeout);
-}
-
-static void expect_get(sp_queue_t *q, uintptr_t v) {
-  void *item = ITEM(0xdead);
-  assert_rc(SP_OK, sp_queue_get(q, &item, 0));
-  assert_int_equal(v, VAL(item));
 }
 
 /* ---- shutdown ------------------------------------------------------------ */
@@ -772,14 +746,6 @@ static void test_stress_kinds(void **state) {
     assert_rc(SP_OK, sp_queue_destroy(&m.q));
   }
 }
-
-static int reset_faults(void **state) {
-  (void)state;
-  sp_fault_clear_();
-  return 0;
-}
-
-#define QTEST(f) cmocka_unit_test_setup_teardown(f, reset_faults, reset_faults)
 
 int main(void) {
   const struct CMUnitTest tests[] = {
