@@ -112,8 +112,9 @@ int sppy_is_signal_thread(void);
 
 /* ---- exceptions and types ---------------------------------------------- */
 
-extern PyObject *sppy_Empty;              /* queue.Empty */
-extern PyObject *sppy_Full;               /* queue.Full */
+extern PyObject *sppy_Empty;    /* queue.Empty */
+extern PyObject *sppy_Full;     /* queue.Full */
+extern PyObject *sppy_ShutDown; /* queue.ShutDown (3.13+) or syncplus's */
 extern PyObject *sppy_BrokenBarrierError; /* threading.BrokenBarrierError */
 
 extern PyTypeObject sppy_LockType;
@@ -125,9 +126,8 @@ extern PyTypeObject sppy_EventType;
 extern PyTypeObject sppy_BarrierType;
 extern PyTypeObject sppy_QueueType;
 extern PyTypeObject sppy_SimpleQueueType;
-#ifdef SPPY_HAVE_QUEUE_LIFO
 extern PyTypeObject sppy_LifoQueueType;
-#endif
+extern PyTypeObject sppy_PriorityQueueType;
 
 /* "<module>.<qualname>" of an object's type, for the reprs CPython's
  * Python-level classes print. New reference or NULL. */
