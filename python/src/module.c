@@ -12,6 +12,7 @@
 
 PyObject *sppy_Empty;
 PyObject *sppy_Full;
+PyObject *sppy_ShutDown;
 PyObject *sppy_BrokenBarrierError;
 
 /* The thread that runs signal handlers, where the interpreter gives no
@@ -331,6 +332,7 @@ static void sppy_module_free(void *module) {
   sppy_waiter_pool_free();
   Py_CLEAR(sppy_Empty);
   Py_CLEAR(sppy_Full);
+  Py_CLEAR(sppy_ShutDown);
   Py_CLEAR(sppy_BrokenBarrierError);
   Py_CLEAR(sppy_str_module);
 }
@@ -338,8 +340,9 @@ static void sppy_module_free(void *module) {
 PyDoc_STRVAR(sppy_module_doc,
              "CPython's threading and queue primitives on libsyncplus.\n\n"
              "Lock, RLock, Condition, Semaphore, BoundedSemaphore, Event,\n"
-             "Barrier, Queue and SimpleQueue with the signatures, semantics\n"
-             "and exceptions of threading and queue (Python 3.11), written\n"
+             "Barrier, Queue, LifoQueue, PriorityQueue and SimpleQueue with\n"
+             "the signatures, semantics and exceptions of threading and\n"
+             "queue (Python 3.11; Queue.shutdown and ShutDown: 3.13), written\n"
              "in C on the libsyncplus primitives. Blocking calls release\n"
              "the GIL and can be interrupted by a signal handler (Ctrl-C)\n"
              "in the main thread. See python/README.md.");
@@ -402,6 +405,24 @@ PyMODINIT_FUNC PyInit_syncplus(void) {
         sppy_BrokenBarrierError == NULL)
       goto fail;
   }
+  /* Queue.shutdown()'s exception: queue.ShutDown where the interpreter has
+   * it (3.13+), else the module's own (a subclass of Exception, as
+   * queue.ShutDown is). */
+  if (sppy_ShutDown == NULL) {
+    sppy_ShutDown = sppy_import_attr("queue", "ShutDown");
+    if (sppy_ShutDown == NULL) {
+      if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+        goto fail;
+      PyErr_Clear();
+      sppy_ShutDown = PyErr_NewExceptionWithDoc(
+          "syncplus.ShutDown",
+          "Raised by put() and get() on a queue that was shut down "
+          "(queue.ShutDown on Python 3.13+).",
+          NULL, NULL);
+      if (sppy_ShutDown == NULL)
+        goto fail;
+    }
+  }
   sppy_main_ident = sppy_threading_main_ident();
   if (sppy_add_type(m, &sppy_LockType, "Lock") < 0 ||
       sppy_add_type(m, &sppy_RLockType, "RLock") < 0 ||
@@ -413,12 +434,12 @@ PyMODINIT_FUNC PyInit_syncplus(void) {
       sppy_add_type(m, &sppy_QueueType, "Queue") < 0 ||
       sppy_add_type(m, &sppy_SimpleQueueType, "SimpleQueue") < 0)
     goto fail;
-#ifdef SPPY_HAVE_QUEUE_LIFO
-  if (sppy_add_type(m, &sppy_LifoQueueType, "LifoQueue") < 0)
+  if (sppy_add_type(m, &sppy_LifoQueueType, "LifoQueue") < 0 ||
+      sppy_add_type(m, &sppy_PriorityQueueType, "PriorityQueue") < 0)
     goto fail;
-#endif
   if (PyModule_AddObjectRef(m, "Empty", sppy_Empty) < 0 ||
       PyModule_AddObjectRef(m, "Full", sppy_Full) < 0 ||
+      PyModule_AddObjectRef(m, "ShutDown", sppy_ShutDown) < 0 ||
       PyModule_AddObjectRef(m, "BrokenBarrierError", sppy_BrokenBarrierError) <
           0)
     goto fail;

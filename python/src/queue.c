@@ -1,6 +1,7 @@
-/* syncplus.Queue and syncplus.SimpleQueue: queue.Queue and
- * queue.SimpleQueue on the library's sp_queue_t (raising queue.Empty and
- * queue.Full themselves).
+/* syncplus.Queue, LifoQueue, PriorityQueue and SimpleQueue: queue.Queue,
+ * queue.LifoQueue, queue.PriorityQueue and queue.SimpleQueue on the
+ * library's sp_queue_t (raising queue.Empty, queue.Full and ShutDown
+ * themselves).
  *
  * References: the C queue stores pointers only, so each item travels in a
  * node that holds a strong reference to it. Every node the Python object
@@ -12,13 +13,48 @@
  * a get that got a node always returns its item).
  *
  * Limits of the library: at most INT_MAX items (a put beyond raises
- * MemoryError, as a full heap would); maxsize is fixed at __init__ (the
- * library has no way to change it; ISSUE-13 lists "a maxsize that can
- * change"), so `maxsize` is read-only here. A Queue subclass cannot
- * override _put/_get/_qsize: the storage is the library's.
- * ISSUE-13: LifoQueue uses sp_queue_init_lifo() where the library has it
- * (SPPY_HAVE_QUEUE_LIFO, set by CMake from the header). PriorityQueue and
- * shutdown() wait for the library (see python/README.md). */
+ * MemoryError, as a full heap would). A Queue subclass cannot override
+ * _put/_get/_qsize: the storage is the library's. Assigning `maxsize`
+ * calls sp_queue_set_maxsize() (blocked putters see a larger bound at
+ * once; shrinking removes nothing, as in CPython).
+ *
+ * PriorityQueue: sp_queue_init_priority() with sppy_prio_cmp, which orders
+ * two nodes by Python's `<` on their items (a < b: before; b < a: after;
+ * neither: equal, and the library keeps equal items FIFO). The library
+ * calls the comparison with the queue's internal mutex held, in the thread
+ * whose put, get or set_maxsize stores or takes an item (never in a
+ * blocked waiter: the thread that completes a blocked call does its work).
+ * Comparing needs the GIL, so the rule of sppy.h ("never wait for the GIL
+ * while holding a library lock") is kept this way: on a priority queue
+ * every library call is made WITHOUT the GIL (queue_qcall), and the
+ * comparison takes the GIL with PyGILState_Ensure. So no thread holding the
+ * GIL ever waits for the queue's mutex, and the comparing thread may wait
+ * for the GIL while holding it. A comparison that raises leaves its
+ * exception set in the calling thread (the error indicator is per thread
+ * state, kept across the GIL release) and answers "equal" -- and so do the
+ * later comparisons of that call, without calling Python: the heap stays a
+ * heap of every item, only the order among the items concerned is FIFO.
+ * After the call the module sees the exception and raises it:
+ *  - put(): the item IS in the queue (counted by qsize, unfinished tasks),
+ *    as CPython's heappush leaves it in its list; the exception propagates;
+ *  - get(): it took the first item, but the comparisons it made to restore
+ *    the heap (or to store a blocked putter's item in the freed slot)
+ *    raised: the exception propagates and the item taken is released and
+ *    counted done (task_done), as CPython's heappop loses it; every other
+ *    item stays queued exactly once;
+ *  - maxsize = n: the bound is changed and the admitted putters' items are
+ *    queued; the exception propagates from the assignment.
+ * A thread-local flag (sppy_cmp_off) turns the comparison off while the
+ * module drains a queue (dealloc, clear, shutdown(immediate=True)): the
+ * order of items being released does not matter, and no Python code runs
+ * under the queue's mutex there.
+ *
+ * shutdown(immediate=False): Python 3.13's, on sp_queue_shutdown(); the
+ * exception is queue.ShutDown where the interpreter has it, else
+ * syncplus.ShutDown (module.c). An immediate shutdown drains the queue
+ * itself (get with timeout 0 after a plain shutdown has stopped the puts,
+ * task_done for each) so that it can release the items' references, which
+ * the library's immediate shutdown would forget. */
 #include "sppy.h"
 
 #include <limits.h>
@@ -29,9 +65,12 @@ typedef struct sppy_node {
   struct sppy_node *prev, *next;
 } sppy_node;
 
+enum { SPPY_FIFO, SPPY_LIFO, SPPY_PRIO };
+
 typedef struct {
   PyObject ob_base; /* PyObject_HEAD */
   sp_queue_t q;
+  int kind;           /* SPPY_FIFO, SPPY_LIFO, SPPY_PRIO */
   Py_ssize_t maxsize; /* as given; <= 0: unbounded */
   sppy_node *nodes;   /* every node this object owns (GIL) */
   PyObject *weakreflist;
@@ -93,6 +132,61 @@ static void node_drop(QueueObject *self, sppy_node *n) {
   Py_DECREF(obj);
 }
 
+/* ---- the priority queue's comparison ---------------------------------- */
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#define SPPY_TLS __declspec(thread)
+#else
+#define SPPY_TLS _Thread_local
+#endif
+
+/* Nonzero while this thread drains a queue: comparisons answer "equal". */
+static SPPY_TLS int sppy_cmp_off;
+
+/* The library's comparison of two nodes (see the head). */
+static int sppy_prio_cmp(const void *a, const void *b) {
+  if (sppy_cmp_off)
+    return 0;
+  PyGILState_STATE g = PyGILState_Ensure();
+  int c = 0;
+  if (!PyErr_Occurred()) { /* after a failure: "equal", no Python code */
+    PyObject *x = ((const sppy_node *)a)->obj;
+    PyObject *y = ((const sppy_node *)b)->obj;
+    int lt = PyObject_RichCompareBool(x, y, Py_LT);
+    if (lt > 0)
+      c = -1;
+    else if (lt == 0 && PyObject_RichCompareBool(y, x, Py_LT) > 0)
+      c = 1;
+  }
+  PyGILState_Release(g);
+  return c;
+}
+
+/* rc = call, on self->q: without the GIL on a priority queue (its
+ * comparison takes the GIL while the queue's mutex is held). */
+#define SPPY_QCALL(self, rc, call)                                             \
+  do {                                                                         \
+    if ((self)->kind == SPPY_PRIO) {                                           \
+      PyThreadState *sppy_ts_ = PyEval_SaveThread();                           \
+      (rc) = (call);                                                           \
+      PyEval_RestoreThread(sppy_ts_);                                          \
+    } else {                                                                   \
+      (rc) = (call);                                                           \
+    }                                                                          \
+  } while (0)
+
+/* sppy_call() for the queue: its first try is made through SPPY_QCALL. */
+static int queue_call(QueueObject *self, sppy_wait_fn fn, void *arg,
+                      int64_t timeout_ns) {
+  if (self->kind != SPPY_PRIO)
+    return sppy_call(fn, arg, timeout_ns, 1);
+  int rc;
+  SPPY_QCALL(self, rc, fn(arg, 0));
+  if (rc == SP_BUSY && timeout_ns != 0)
+    rc = sppy_wait(fn, arg, sppy_deadline(timeout_ns), 1);
+  return rc == SP_BUSY ? SP_TIMEDOUT : rc;
+}
+
 /* ---- construction and the collector ----------------------------------- */
 
 /* Empty the C queue and release every item. Only when no other thread can
@@ -109,8 +203,10 @@ static void nodes_release(sppy_node *list) {
 
 static void queue_release_items(QueueObject *self) {
   void *p;
+  sppy_cmp_off = 1; /* no other thread uses the queue: no GIL wait */
   while (sp_queue_get(&self->q, &p, 0) == SP_OK)
     ;
+  sppy_cmp_off = 0;
   sppy_node *list = self->nodes;
   self->nodes = NULL;
   nodes_release(list);
@@ -139,8 +235,6 @@ static PyObject *simplequeue_new(PyTypeObject *type, PyObject *args,
   return queue_new(type, args, kwargs);
 }
 
-enum { SPPY_FIFO, SPPY_LIFO };
-
 static int queue_setup(QueueObject *self, PyObject *args, PyObject *kwargs,
                        const char *fmt, int kind) {
   static char *kwlist[] = {"maxsize", NULL};
@@ -166,17 +260,15 @@ static int queue_setup(QueueObject *self, PyObject *args, PyObject *kwargs,
    * released once the new queue exists (their __del__ may use it). */
   sppy_node *old = self->nodes;
   self->nodes = NULL;
-#ifdef SPPY_HAVE_QUEUE_LIFO
   rc = kind == SPPY_LIFO ? sp_queue_init_lifo(&self->q, cmax)
-                         : sp_queue_init(&self->q, cmax);
-#else
-  (void)kind;
-  rc = sp_queue_init(&self->q, cmax);
-#endif
+       : kind == SPPY_PRIO
+           ? sp_queue_init_priority(&self->q, cmax, sppy_prio_cmp)
+           : sp_queue_init(&self->q, cmax);
   if (rc != SP_OK) {
     self->nodes = old; /* still released by dealloc */
     return sppy_raise(rc, "sp_queue_init");
   }
+  self->kind = kind;
   self->maxsize = maxsize;
   nodes_release(old);
   return 0;
@@ -186,11 +278,14 @@ static int queue_init(QueueObject *self, PyObject *args, PyObject *kwargs) {
   return queue_setup(self, args, kwargs, "|O:Queue", SPPY_FIFO);
 }
 
-#ifdef SPPY_HAVE_QUEUE_LIFO
 static int lifoqueue_init(QueueObject *self, PyObject *args, PyObject *kwargs) {
   return queue_setup(self, args, kwargs, "|O:LifoQueue", SPPY_LIFO);
 }
-#endif
+
+static int priorityqueue_init(QueueObject *self, PyObject *args,
+                              PyObject *kwargs) {
+  return queue_setup(self, args, kwargs, "|O:PriorityQueue", SPPY_PRIO);
+}
 
 static int queue_traverse(QueueObject *self, visitproc visit, void *arg) {
   for (sppy_node *n = self->nodes; n != NULL; n = n->next)
@@ -234,6 +329,16 @@ static int sppy_op_join(void *arg, int64_t timeout_ns) {
   return sp_queue_join((sp_queue_t *)arg, timeout_ns);
 }
 
+/* The exception for a failed put/get/join result. */
+static void queue_raise(int rc, int full, const char *what) {
+  if (rc == SP_BUSY || rc == SP_TIMEDOUT)
+    PyErr_SetNone(full ? sppy_Full : sppy_Empty);
+  else if (rc == SP_SHUTDOWN)
+    PyErr_SetNone(sppy_ShutDown);
+  else
+    sppy_raise(rc, what);
+}
+
 /* put(), with `timeout` already validated where CPython validates it:
  * converted (OverflowError if too large) only when a wait is needed. */
 static PyObject *queue_put_impl(QueueObject *self, PyObject *item, int block,
@@ -242,7 +347,8 @@ static PyObject *queue_put_impl(QueueObject *self, PyObject *item, int block,
   if (n == NULL)
     return NULL;
   queue_op_ctx c = {&self->q, n};
-  int rc = sp_queue_put(&self->q, n, 0);
+  int rc;
+  SPPY_QCALL(self, rc, sp_queue_put(&self->q, n, 0));
   if (rc == SP_BUSY && block) {
     int64_t timeout_ns;
     if (sppy_queue_timeout(timeout, 1, &timeout_ns) < 0) {
@@ -253,13 +359,14 @@ static PyObject *queue_put_impl(QueueObject *self, PyObject *item, int block,
              ? SP_TIMEDOUT
              : sppy_wait(sppy_op_put, &c, sppy_deadline(timeout_ns), 1);
   }
-  if (rc == SP_OK)
+  if (rc == SP_OK) {
+    /* a priority queue's comparison raised: the item is queued (head) */
+    if (self->kind == SPPY_PRIO && PyErr_Occurred())
+      return NULL;
     Py_RETURN_NONE;
+  }
   node_drop(self, n);
-  if (rc == SP_BUSY || rc == SP_TIMEDOUT)
-    PyErr_SetNone(sppy_Full);
-  else
-    sppy_raise(rc, "sp_queue_put");
+  queue_raise(rc, 1, "sp_queue_put");
   return NULL;
 }
 
@@ -267,7 +374,8 @@ static PyObject *queue_put_impl(QueueObject *self, PyObject *item, int block,
 static PyObject *queue_get_impl(QueueObject *self, int block,
                                 PyObject *timeout) {
   queue_op_ctx c = {&self->q, NULL};
-  int rc = sp_queue_get(&self->q, &c.item, 0);
+  int rc;
+  SPPY_QCALL(self, rc, sp_queue_get(&self->q, &c.item, 0));
   if (rc == SP_BUSY && block) {
     int64_t timeout_ns;
     if (sppy_queue_timeout(timeout, 1, &timeout_ns) < 0)
@@ -276,12 +384,20 @@ static PyObject *queue_get_impl(QueueObject *self, int block,
              ? SP_TIMEDOUT
              : sppy_wait(sppy_op_get, &c, sppy_deadline(timeout_ns), 1);
   }
-  if (rc == SP_OK)
-    return node_take(self, (sppy_node *)c.item);
-  if (rc == SP_BUSY || rc == SP_TIMEDOUT)
-    PyErr_SetNone(sppy_Empty);
-  else
-    sppy_raise(rc, "sp_queue_get");
+  if (rc == SP_OK) {
+    PyObject *obj = node_take(self, (sppy_node *)c.item);
+    if (self->kind == SPPY_PRIO && PyErr_Occurred()) {
+      /* a comparison raised while the heap was restored (head): the item
+       * taken is released and counted done, the exception propagates */
+      int done;
+      SPPY_QCALL(self, done, sp_queue_task_done(&self->q));
+      (void)done;
+      Py_DECREF(obj);
+      return NULL;
+    }
+    return obj;
+  }
+  queue_raise(rc, 0, "sp_queue_get");
   return NULL;
 }
 
@@ -357,7 +473,8 @@ static PyObject *simplequeue_get(QueueObject *self, PyObject *args,
 
 static PyObject *queue_task_done(QueueObject *self, PyObject *unused) {
   (void)unused;
-  int rc = sp_queue_task_done(&self->q);
+  int rc;
+  SPPY_QCALL(self, rc, sp_queue_task_done(&self->q));
   if (rc == SP_OK)
     Py_RETURN_NONE;
   if (rc == SP_EPERM)
@@ -369,14 +486,15 @@ static PyObject *queue_task_done(QueueObject *self, PyObject *unused) {
 
 static PyObject *queue_join(QueueObject *self, PyObject *unused) {
   (void)unused;
-  int rc = sppy_call(sppy_op_join, &self->q, SPPY_FOREVER, 1);
+  int rc = queue_call(self, sppy_op_join, &self->q, SPPY_FOREVER);
   if (rc == SP_OK)
     Py_RETURN_NONE;
   return sppy_raise(rc, "sp_queue_join"), NULL;
 }
 
 static Py_ssize_t queue_size(QueueObject *self) {
-  int n = sp_queue_size(&self->q);
+  int n;
+  SPPY_QCALL(self, n, sp_queue_size(&self->q));
   if (n < 0)
     return sppy_raise(n, "sp_queue_size");
   return n;
@@ -389,8 +507,8 @@ static PyObject *queue_qsize(QueueObject *self, PyObject *unused) {
 }
 
 /* empty() and full() as CPython defines them (qsize() == 0, and
- * 0 < maxsize <= qsize()). ISSUE-13: sp_queue_empty/sp_queue_full say the
- * same. */
+ * 0 < maxsize <= qsize(), with maxsize as the user set it: the library's
+ * bound is that, or unbounded beyond INT_MAX). */
 static PyObject *queue_empty(QueueObject *self, PyObject *unused) {
   (void)unused;
   Py_ssize_t n = queue_size(self);
@@ -407,6 +525,64 @@ static PyObject *queue_full(QueueObject *self, PyObject *unused) {
 static PyObject *queue_get_maxsize(QueueObject *self, void *closure) {
   (void)closure;
   return PyLong_FromSsize_t(self->maxsize);
+}
+
+/* q.maxsize = n: an int, as __init__ takes it (<= 0: unbounded). Unlike
+ * CPython's plain attribute, a larger bound admits blocked putters at once;
+ * a smaller one removes nothing (puts wait until gets make room). */
+static int queue_set_maxsize(QueueObject *self, PyObject *value,
+                             void *closure) {
+  (void)closure;
+  if (value == NULL) {
+    PyErr_SetString(PyExc_AttributeError, "cannot delete maxsize");
+    return -1;
+  }
+  Py_ssize_t maxsize = PyNumber_AsSsize_t(value, NULL); /* clamps */
+  if (maxsize == -1 && PyErr_Occurred())
+    return -1;
+  int cmax = maxsize <= 0 || maxsize > INT_MAX ? 0 : (int)maxsize;
+  int rc;
+  SPPY_QCALL(self, rc, sp_queue_set_maxsize(&self->q, cmax));
+  if (rc != SP_OK)
+    return sppy_raise(rc, "sp_queue_set_maxsize");
+  self->maxsize = maxsize;
+  /* a priority queue's comparison raised while admitting putters (head) */
+  return self->kind == SPPY_PRIO && PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *queue_get_is_shutdown(QueueObject *self, void *closure) {
+  (void)closure;
+  int rc;
+  SPPY_QCALL(self, rc, sp_queue_is_shutdown(&self->q));
+  if (rc < 0)
+    return sppy_raise(rc, "sp_queue_is_shutdown"), NULL;
+  return PyBool_FromLong(rc);
+}
+
+/* shutdown(immediate=False), Python 3.13's (see the head). */
+static PyObject *queue_shutdown(QueueObject *self, PyObject *args,
+                                PyObject *kwargs) {
+  static char *kwlist[] = {"immediate", NULL};
+  int immediate = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|p:shutdown", kwlist,
+                                   &immediate))
+    return NULL;
+  int rc;
+  SPPY_QCALL(self, rc, sp_queue_shutdown(&self->q, 0));
+  if (rc != SP_OK)
+    return sppy_raise(rc, "sp_queue_shutdown"), NULL;
+  while (immediate) { /* puts are refused now: drain what is left */
+    void *p;
+    sppy_cmp_off = 1;
+    SPPY_QCALL(self, rc, sp_queue_get(&self->q, &p, 0));
+    sppy_cmp_off = 0;
+    if (rc != SP_OK)
+      break;
+    PyObject *obj = node_take(self, (sppy_node *)p);
+    SPPY_QCALL(self, rc, sp_queue_task_done(&self->q)); /* as CPython */
+    Py_DECREF(obj); /* may run code that uses the queue */
+  }
+  Py_RETURN_NONE;
 }
 
 static PyMethodDef queue_methods[] = {
@@ -433,6 +609,11 @@ static PyMethodDef queue_methods[] = {
      "qsize() -> int\n\nThe number of items in the queue."},
     {"empty", (PyCFunction)queue_empty, METH_NOARGS,
      "empty() -> bool\n\nqsize() == 0."},
+    {"shutdown", (PyCFunction)(void (*)(void))queue_shutdown,
+     METH_VARARGS | METH_KEYWORDS,
+     "shutdown(immediate=False)\n\nPython 3.13's: puts raise ShutDown from "
+     "now on, gets raise it once the queue is empty, blocked calls raise it "
+     "at once; immediate=True also drops the queued items (counted done)."},
     {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, "See PEP 585"},
     {NULL, NULL, 0, NULL}};
 
@@ -456,9 +637,11 @@ static PyMethodDef simplequeue_methods[] = {
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef queue_getset[] = {
-    {"maxsize", (getter)queue_get_maxsize, NULL,
-     "the bound given to __init__ (read-only: the library's bound is fixed)",
+    {"maxsize", (getter)queue_get_maxsize, (setter)queue_set_maxsize,
+     "the bound (<= 0: unbounded); assigning changes it on the live queue",
      NULL},
+    {"is_shutdown", (getter)queue_get_is_shutdown, NULL,
+     "True once shutdown() was called", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 PyTypeObject sppy_QueueType = {
@@ -491,7 +674,6 @@ PyTypeObject sppy_SimpleQueueType = {
     .tp_new = simplequeue_new,
 };
 
-#ifdef SPPY_HAVE_QUEUE_LIFO
 PyTypeObject sppy_LifoQueueType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "syncplus.LifoQueue",
     .tp_basicsize = sizeof(QueueObject),
@@ -503,4 +685,17 @@ PyTypeObject sppy_LifoQueueType = {
     .tp_init = (initproc)lifoqueue_init,
     .tp_base = &sppy_QueueType,
 };
-#endif
+
+PyTypeObject sppy_PriorityQueueType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "syncplus.PriorityQueue",
+    .tp_basicsize = sizeof(QueueObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "PriorityQueue(maxsize=0)\n\nqueue.PriorityQueue on the "
+              "library's sp_queue_init_priority(): the smallest item by "
+              "Python's `<` first, equal items in put order. A comparison "
+              "that raises propagates from the put or get that made it.",
+    .tp_traverse = (traverseproc)queue_traverse,
+    .tp_clear = (inquiry)queue_clear,
+    .tp_init = (initproc)priorityqueue_init,
+    .tp_base = &sppy_QueueType,
+};

@@ -4,7 +4,8 @@ test_queue's mixins take the module under test as `queue` (its Queue,
 LifoQueue, PriorityQueue, SimpleQueue, Empty, Full); `syncplus_queue` below
 stands for that module, with syncplus's classes and CPython's own Empty and
 Full (which syncplus raises). A test that cannot apply is skipped here with
-its reason; none is changed.
+its reason; none is changed. (This is 3.11's test_queue; Queue.shutdown,
+3.13's, is tested in test_api.py.)
 """
 import queue
 import types
@@ -17,39 +18,22 @@ import syncplus
 syncplus_queue = types.SimpleNamespace(
     Queue=syncplus.Queue,
     SimpleQueue=syncplus.SimpleQueue,
-    LifoQueue=getattr(syncplus, "LifoQueue", None),
-    PriorityQueue=getattr(syncplus, "PriorityQueue", None),
+    LifoQueue=syncplus.LifoQueue,
+    PriorityQueue=syncplus.PriorityQueue,
     Empty=queue.Empty,
     Full=queue.Full,
 )
 
-NO_LIFO = ("syncplus.LifoQueue needs the library's sp_queue_init_lifo() "
-           "(issue 13); the module defines it when the header has it")
-NO_PRIORITY = ("syncplus has no PriorityQueue: the library has no priority "
-               "queue yet (issue 13: sp_queue_init_priority)")
 
 
 class QueueTest(tq.QueueTest, unittest.TestCase):
     queue = syncplus_queue
 
-    @unittest.skip("assigns q.maxsize to shrink a live queue; the library's "
-                   "bound is fixed at sp_queue_init() (issue 13 lists a "
-                   "maxsize that can change), so syncplus.Queue.maxsize is "
-                   "read-only")
-    def test_shrinking_queue(self):
-        pass
 
-
-@unittest.skipUnless(syncplus_queue.LifoQueue, NO_LIFO)
 class LifoQueueTest(tq.LifoQueueTest, unittest.TestCase):
     queue = syncplus_queue
 
-    @unittest.skip("assigns q.maxsize (see QueueTest.test_shrinking_queue)")
-    def test_shrinking_queue(self):
-        pass
 
-
-@unittest.skipUnless(syncplus_queue.PriorityQueue, NO_PRIORITY)
 class PriorityQueueTest(tq.PriorityQueueTest, unittest.TestCase):
     queue = syncplus_queue
 

@@ -237,10 +237,12 @@ class CompatibilityTests(unittest.TestCase):
         s = syncplus.Semaphore(2 ** 31 - 1)
         self.assertRaises(OverflowError, s.release)
         self.assertEqual(s._value, 2 ** 31 - 1)
-        # maxsize is fixed by the library.
         q = syncplus.Queue(3)
+        with self.assertRaises(TypeError):
+            q.maxsize = 1.5
         with self.assertRaises(AttributeError):
-            q.maxsize = 2
+            del q.maxsize
+        self.assertEqual(q.maxsize, 3)
 
     def test_exceptions_are_cpythons(self):
         self.assertIs(syncplus.Empty, queue.Empty)
@@ -501,6 +503,305 @@ class QueueReferenceTests(unittest.TestCase):
         self.assertRaises(ValueError, q.task_done)
 
 
+class Key:
+    """An item ordered by `prio` alone (Python's `<` only); `tag` tells
+    equal ones apart."""
+
+    def __init__(self, prio, tag=None):
+        self.prio, self.tag = prio, tag
+
+    def __lt__(self, other):
+        return self.prio < other.prio
+
+    def __repr__(self):
+        return f"Key({self.prio}, {self.tag})"
+
+
+class Boom(Exception):
+    pass
+
+
+class Touchy:
+    """Compares by value, but raises Boom against any other Touchy whose
+    value is in `bad` (or when `bad` holds "all")."""
+    bad = set()
+
+    def __init__(self, v):
+        self.v = v
+
+    def __lt__(self, other):
+        if "all" in Touchy.bad or {self.v, other.v} & Touchy.bad:
+            raise Boom(self.v, other.v)
+        return self.v < other.v
+
+
+class QueueKindTests(unittest.TestCase):
+    def test_lifo_order(self):
+        q = syncplus.LifoQueue()
+        for i in range(5):
+            q.put(i)
+        self.assertEqual([q.get() for _ in range(5)], [4, 3, 2, 1, 0])
+
+    def test_priority_order_and_fifo_among_equals(self):
+        q = syncplus.PriorityQueue()
+        keys = [Key(1, "a"), Key(0, "b"), Key(1, "c"), Key(0, "d"),
+                Key(2, "e"), Key(1, "f"), Key(0, "g")]
+        for k in keys:
+            q.put(k)
+        got = [q.get_nowait().tag for _ in keys]
+        self.assertEqual(got, ["b", "d", "g", "a", "c", "f", "e"])
+        for i in (5, 3, 9, 1, 7, 3):
+            q.put((i, str(i)))
+        self.assertEqual([q.get()[0] for _ in range(6)], [1, 3, 3, 5, 7, 9])
+
+    def test_priority_same_results_as_cpython(self):
+        import random
+        rnd = random.Random(7)
+        data = [rnd.randrange(50) for _ in range(500)]
+        sp, py = syncplus.PriorityQueue(), queue.PriorityQueue()
+        out_sp, out_py = [], []
+        for i, x in enumerate(data):
+            sp.put(x)
+            py.put(x)
+            if i % 3 == 2:
+                out_sp.append(sp.get())
+                out_py.append(py.get())
+        while not py.empty():
+            out_sp.append(sp.get_nowait())
+            out_py.append(py.get_nowait())
+        self.assertTrue(sp.empty())
+        self.assertEqual(out_sp, out_py)
+
+    def test_priority_put_comparison_raises(self):
+        # The put's exception propagates; the item is queued and counted
+        # (as CPython's heappush leaves it in its list).
+        Touchy.bad = set()
+        q = syncplus.PriorityQueue()
+        a, b, x = Touchy(1), Touchy(3), Touchy(2)
+        q.put(a)
+        q.put(b)
+        Touchy.bad = {2}
+        with self.assertRaises(Boom):
+            q.put(x)
+        self.assertEqual(q.qsize(), 3)
+        Touchy.bad = set()
+        self.assertEqual([q.get().v for _ in range(3)], [1, 2, 3])
+        for _ in range(3):
+            q.task_done()
+        q.join()  # every put counted once
+        self.assertRaises(ValueError, q.task_done)
+
+    def test_priority_get_comparison_raises(self):
+        # The get's exception propagates; the item it took is released and
+        # counted done; every other item is still there, exactly once.
+        Touchy.bad = set()
+        q = syncplus.PriorityQueue()
+        items = [Touchy(v) for v in (1, 2, 3, 4, 5)]
+        for it in items:
+            q.put(it)
+        taken = weakref.ref(items[0])
+        del it
+        Touchy.bad = {"all"}
+        with self.assertRaises(Boom):
+            q.get()
+        Touchy.bad = set()
+        del items[0]
+        self.assertIsNone(taken())  # released, not kept nor leaked
+        self.assertEqual(q.qsize(), 4)
+        self.assertEqual(sorted(q.get().v for _ in range(4)), [2, 3, 4, 5])
+        for _ in range(4):
+            q.task_done()
+        q.join()  # the lost item was counted done
+        self.assertRaises(ValueError, q.task_done)
+
+    def test_priority_comparison_that_releases_the_gil(self):
+        # __lt__ lets other threads run (sleep) while the comparing thread
+        # holds the queue's mutex: the other threads' calls must neither
+        # deadlock (they wait for the mutex without the GIL) nor corrupt
+        # the queue.
+        class Slow:
+            def __init__(self, v):
+                self.v = v
+
+            def __lt__(self, other):
+                time.sleep(0)
+                return self.v < other.v
+
+        q = syncplus.PriorityQueue(8)
+        n, producers = 300, 3
+        got = []
+
+        def produce(k):
+            for i in range(n):
+                q.put(Slow(i * producers + k))
+
+        def consume():
+            for _ in range(n * producers):
+                got.append(q.get().v)
+                q.qsize(), q.full(), q.empty()
+                q.task_done()
+
+        ts = [threading.Thread(target=produce, args=(k,))
+              for k in range(producers)] + [threading.Thread(target=consume)]
+        for t in ts:
+            t.start()
+        q.join()
+        for t in ts:
+            t.join()
+        self.assertEqual(sorted(got), list(range(n * producers)))
+
+    def test_priority_blocked_putter_stored_by_get(self):
+        q = syncplus.PriorityQueue(2)
+        q.put(5)
+        q.put(1)
+        t = threading.Thread(target=q.put, args=(0,))
+        t.start()
+        wait_until(lambda: t.is_alive() and q.qsize() == 2, "put blocked")
+        self.assertEqual(q.get(), 1)
+        t.join()
+        self.assertEqual([q.get(), q.get()], [0, 5])
+
+    def test_maxsize_shrink_and_grow(self):
+        for make in (syncplus.Queue, syncplus.LifoQueue,
+                     syncplus.PriorityQueue):
+            q = make(3)
+            for i in range(3):
+                q.put(i)
+            q.maxsize = 2
+            self.assertEqual(q.maxsize, 2)
+            self.assertTrue(q.full())
+            self.assertRaises(queue.Full, q.put_nowait, 9)
+            q.get()
+            self.assertRaises(queue.Full, q.put_nowait, 9)  # 2 >= 2
+            q.get()
+            q.put_nowait(9)
+            self.assertRaises(queue.Full, q.put_nowait, 9)
+            q.maxsize = 0  # unbounded
+            for i in range(10):
+                q.put_nowait(i)
+            self.assertFalse(q.full())
+            self.assertEqual(q.qsize(), 12)
+
+    def test_maxsize_grow_admits_a_blocked_putter(self):
+        # CPython's assignment wakes nobody; the library admits the blocked
+        # putter at once (no get needed): the thread finishes by itself.
+        q = syncplus.Queue(1)
+        q.put(1)
+        t = threading.Thread(target=q.put, args=(2,))
+        t.start()
+        wait_until(lambda: t.is_alive() and q.qsize() == 1, "put blocked")
+        q.maxsize = 2
+        t.join()
+        self.assertEqual((q.qsize(), q.full()), (2, True))
+        self.assertEqual([q.get(), q.get()], [1, 2])
+
+    def test_maxsize_same_results_as_cpython(self):
+        def shrink(x):
+            for i in range(4):
+                x.put(i)
+            x.maxsize = 2
+            r = [x.full(), outcome(x.put_nowait, 7), x.get(), x.get(),
+                 outcome(x.put_nowait, 8), x.qsize()]
+            x.maxsize = -1
+            return r + [x.full(), outcome(x.put_nowait, 9), x.qsize()]
+
+        for make_sp, make_py in ((syncplus.Queue, queue.Queue),
+                                 (syncplus.LifoQueue, queue.LifoQueue),
+                                 (syncplus.PriorityQueue,
+                                  queue.PriorityQueue)):
+            self.assertEqual(shrink(make_sp(5)), shrink(make_py(5)))
+
+
+class QueueShutdownTests(unittest.TestCase):
+    """Python 3.13's Queue.shutdown (the interpreter's queue.ShutDown when
+    it has one)."""
+
+    def test_exception(self):
+        if hasattr(queue, "ShutDown"):
+            self.assertIs(syncplus.ShutDown, queue.ShutDown)
+        else:
+            self.assertTrue(issubclass(syncplus.ShutDown, Exception))
+        self.assertFalse(hasattr(syncplus.SimpleQueue(), "shutdown"))
+
+    def test_shutdown(self):
+        for make in (syncplus.Queue, syncplus.LifoQueue,
+                     syncplus.PriorityQueue):
+            q = make()
+            q.put(1)
+            q.put(2)
+            self.assertFalse(q.is_shutdown)
+            q.shutdown()
+            self.assertTrue(q.is_shutdown)
+            self.assertRaises(syncplus.ShutDown, q.put, 3)
+            self.assertRaises(syncplus.ShutDown, q.put_nowait, 3)
+            self.assertEqual(sorted([q.get(), q.get_nowait()]), [1, 2])
+            self.assertRaises(syncplus.ShutDown, q.get)
+            self.assertRaises(syncplus.ShutDown, q.get, timeout=SHORT)
+            self.assertRaises(syncplus.ShutDown, q.get_nowait)
+            q.task_done()
+            q.task_done()
+            q.join()
+
+    def test_blocked_calls_raise(self):
+        for make in (syncplus.Queue, syncplus.PriorityQueue):
+            q = make(1)
+            results = []
+
+            def call(fn, *a):
+                results.append(outcome(fn, *a))
+
+            getter = threading.Thread(target=call, args=(q.get,))
+            getter.start()
+            q2 = make(1)
+            q2.put(0)
+            putter = threading.Thread(target=call, args=(q2.put, 1))
+            putter.start()
+            time.sleep(SHORT)  # let both block (either way they must end)
+            self.assertEqual(results, [])
+            q.shutdown()
+            q2.shutdown()
+            getter.join()
+            putter.join()
+            self.assertEqual(results, [("raise", syncplus.ShutDown)] * 2)
+            self.assertEqual(q2.get(), 0)
+
+    def test_immediate(self):
+        class Item:
+            def __init__(self, v):
+                self.v = v
+
+            def __lt__(self, other):
+                return self.v < other.v
+
+        for make in (syncplus.Queue, syncplus.LifoQueue,
+                     syncplus.PriorityQueue):
+            q = make()
+            items = [Item(i) for i in range(50)]
+            refs = [weakref.ref(it) for it in items]
+            for it in items:
+                q.put(it)
+            first = q.get()
+            del items, it
+            q.shutdown(immediate=True)
+            self.assertEqual(q.qsize(), 0)
+            self.assertTrue(all(r() is None for r in refs if r() is not first))
+            self.assertRaises(syncplus.ShutDown, q.get_nowait)
+            q.task_done()  # the one got; the dropped ones count as done
+            q.join()
+            self.assertRaises(ValueError, q.task_done)
+
+    def test_immediate_wakes_joiners(self):
+        q = syncplus.Queue()
+        for i in range(3):
+            q.put(i)
+        t = threading.Thread(target=q.join)
+        t.start()
+        time.sleep(SHORT)
+        q.shutdown(immediate=True)
+        t.join()  # hangs (and the suite times out) if join is not woken
+        self.assertTrue(q.is_shutdown)
+
+
 class ConditionTests(unittest.TestCase):
     def start_waiters(self, cond, n, results, timeout=None):
         threads = []
@@ -545,8 +846,11 @@ class ConditionTests(unittest.TestCase):
         old_interval = sys.getswitchinterval()
         sys.setswitchinterval(100)
         self.addCleanup(sys.setswitchinterval, old_interval)
-        for make in (syncplus.Condition,
-                     lambda: syncplus.Condition(syncplus.Lock())):
+        # (Over a foreign lock the module runs this FIFO algorithm in every
+        # thread; over its own locks, in the signal thread only: the test
+        # below covers their native waits.)
+        for make in (lambda: syncplus.Condition(threading.RLock()),
+                     lambda: syncplus.Condition(threading.Lock())):
             cond = make()
             rounds = 3000
             results = []
@@ -573,6 +877,58 @@ class ConditionTests(unittest.TestCase):
             t.join()
             self.assertEqual(len(results), rounds)
             self.assertEqual(results.count(True), len(notified))
+
+    def test_native_wakeup_racing_a_timeout_is_not_lost(self):
+        # Over the module's own locks, other threads wait on the library's
+        # sp_cond_t. A waiter A with ever-expiring timeouts and a waiter B
+        # without one; the notifier notifies once while B waits, and again
+        # only when every notify sent so far made some wait() return True.
+        # A notify that A's timeout swallowed (CPython's Condition: the
+        # timed-out waiter is popped and returns False) would leave
+        # sent > received for good; the library passes such a wakeup to B.
+        exact = syncplus.backend in ("sem", "win32-sem")  # no spurious
+        for make in (syncplus.Condition,
+                     lambda: syncplus.Condition(syncplus.Lock())):
+            cond = make()
+            st = {"sent": 0, "got": 0, "b_in": False, "stop": False}
+            a_done = threading.Event()
+
+            def waiter_a():
+                for i in range(2000):
+                    with cond:
+                        if cond.wait(0.00005 * (i % 5)):
+                            st["got"] += 1
+                a_done.set()
+
+            def waiter_b():
+                with cond:
+                    while True:
+                        st["b_in"] = True
+                        r = cond.wait()
+                        st["b_in"] = False
+                        if st["stop"]:
+                            return
+                        st["got"] += r
+
+            ts = [threading.Thread(target=waiter_a),
+                  threading.Thread(target=waiter_b)]
+            for t in ts:
+                t.start()
+            while not a_done.is_set():
+                with cond:
+                    if st["b_in"] and st["sent"] <= st["got"]:
+                        cond.notify()
+                        st["sent"] += 1
+                time.sleep(0)
+            wait_until(lambda: st["got"] >= st["sent"], "every notify taken")
+            with cond:
+                st["stop"] = True
+                cond.notify_all()
+            for t in ts:
+                t.join()
+            self.assertGreater(st["sent"], 0)
+            if exact:
+                self.assertEqual(st["got"], st["sent"])
 
     def test_notify_needs_the_lock_of_the_condition(self):
         lk = syncplus.Lock()

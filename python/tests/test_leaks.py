@@ -93,6 +93,38 @@ class LeakTests(unittest.TestCase):
                 del q, sq
         self.check(work)
 
+    def test_queue_kinds_maxsize_shutdown(self):
+        class Bad:
+            def __lt__(self, other):
+                raise ValueError("no order")
+
+        def work():
+            for make in (syncplus.LifoQueue, syncplus.PriorityQueue):
+                q = make(3)
+                for i in range(N // 10):
+                    q.put((i, [i]))
+                    q.put((i, [i]))
+                    q.maxsize = 1
+                    self.assertRaises(queue.Full, q.put_nowait, (i, [i]))
+                    q.maxsize = 3
+                    q.get()
+                    q.get()
+                q.put((0, [0]))
+                q.shutdown()
+                self.assertRaises(syncplus.ShutDown, q.put, [1])
+                q.get()
+                self.assertRaises(syncplus.ShutDown, q.get)
+            for i in range(N // 10):
+                q = syncplus.PriorityQueue()
+                q.put(Bad())
+                self.assertRaises(ValueError, q.put, Bad())  # queued
+                self.assertRaises(ValueError, q.put, Bad())
+                self.assertRaises(ValueError, q.get)  # released
+                self.assertRaises(TypeError, q.put, [i])  # queued
+                q.shutdown(immediate=True)  # releases the rest
+                q.join()
+        self.check(work)
+
     def test_queue_between_threads(self):
         def work():
             q = syncplus.Queue(2)

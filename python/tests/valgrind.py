@@ -72,6 +72,20 @@ def run():
         with r:
             st = r._release_save()
             r._acquire_restore(st)
+    pq, lq = syncplus.PriorityQueue(2), syncplus.LifoQueue()
+    for i in (3, 1, 2):
+        lq.put([i])
+    pq.put((2, [2]))
+    pq.put((1, [1]))
+    pq.maxsize = 3
+    pq.put((0, [0]))
+    pq.get()
+    try:
+        pq.put(object())
+    except TypeError:
+        pass
+    lq.shutdown(immediate=True)
+    pq.shutdown(immediate=True)
     cyc = syncplus.Queue()
     cyc.put(cyc)
     q.put(object())
