@@ -1,35 +1,13 @@
 /* syncplus.Condition: threading.Condition, over the module's RLock (the
  * default), its Lock, or any lock object (as CPython accepts).
  *
- * Over the module's own Lock or RLock (exact types: SPPY_KIND_LOCK,
- * SPPY_KIND_RLOCK), the condition is the library's sp_cond_t over that
- * lock's sp_lock_t / sp_rlock_t (core_wait_native):
- *  - wait() marks an RLock free in the module's bookkeeping (owner, level:
- *    sppy_rlock_detach), then, without the GIL, sp_cond_wait_rlock() /
- *    sp_cond_wait_lock() release the lock (an RLock completely), wait, and
- *    take it back (an RLock at the caller's level), and the bookkeeping is
- *    restored (sppy_rlock_attach); a notify is sp_cond_notify(c, n), made
- *    with the lock held as the library requires (the module checks
- *    ownership first and raises CPython's RuntimeError);
- *  - except in the thread that runs signal handlers (the main thread): a
- *    native wait cut into slices would take the lock back at the end of
- *    each slice, so a handler could not run while another thread holds the
- *    lock (CPython runs it then: its waiter sleeps on a lock of its own).
- *    That thread waits with the FIFO algorithm below, over the same lock
- *    (driven as _release_save/_acquire_restore do), and notify(n) wakes the
- *    FIFO's waiters first, then up to the rest of n native waiters
- *    (nnative counts them, GIL-guarded) with sp_cond_notify; within each
- *    group the order is FIFO (on the "sem" backends), across the groups
- *    it is not (CPython promises none);
- *  - the library keeps the promises the FIFO below keeps: no lost or
- *    stolen wakeup, and a wakeup racing with a timeout is taken (True) or
- *    left to another waiter, never lost; on the "sem" backends no spurious
- *    wakeup and FIFO order (the "pthread"/"win32" backends' OS condition
- *    may, rarely, return spuriously: wait() returns True then).
- *
- * Over any other lock object (SPPY_KIND_OTHER: threading.Lock/RLock, a
- * subclass, a user's lock), the algorithm is CPython's own
- * threading.Condition, in C, driving the lock through its methods:
+ * MODULE-SIDE IMPLEMENTATION, to be switched (ISSUE-13). The library's
+ * sp_cond_t waits only with an sp_mutex_t, whose owner alone may unlock
+ * it and which has no timed lock; a Python Condition's lock is a Lock (any
+ * thread releases it, timed acquire) or an RLock (released completely
+ * around the wait, level restored). Issue 13 adds a condition over an
+ * sp_lock_t/sp_rlock_t and sp_cond_notify(c, n). Until then the algorithm
+ * is CPython's own threading.Condition, in C:
  *
  *  - each waiting thread has a waiter whose sp_lock_t it holds; wait()
  *    appends the waiter to the condition's FIFO, releases the user's lock
@@ -45,10 +23,16 @@
  * and returns True. A waiter interrupted by a signal handler that raises
  * passes a wakeup it already received to the next waiter.
  * A waiter's lock is held by its thread whenever the waiter is idle, so
- * waiters are recycled through a pool (GIL-guarded) without re-arming. */
+ * waiters are recycled through a pool (GIL-guarded) without re-arming.
+ *
+ * The switch: in sppy_core_wait(), replace the waiter/FIFO with the
+ * library's wait over the user's sp_lock_t/sp_rlock_t (SPPY_KIND_LOCK and
+ * SPPY_KIND_RLOCK; the RLock's level bookkeeping is saved and restored
+ * around it) in sppy_wait() slices, and in sppy_core_notify() call
+ * sp_cond_notify(c, n); SPPY_KIND_OTHER (a foreign lock object) keeps this
+ * algorithm. Nothing outside this file changes. */
 #include "sppy.h"
 
-#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -141,27 +125,17 @@ static void core_unlink(sppy_condcore *c, sppy_waiter *w) {
 }
 
 /* Wake up to n queued waiters, oldest first. */
-static Py_ssize_t core_wake(sppy_condcore *c, Py_ssize_t n) {
-  Py_ssize_t woken = 0;
+static void core_wake(sppy_condcore *c, Py_ssize_t n) {
   while (n > 0 && c->head != NULL) {
     sppy_waiter *w = c->head;
     core_unlink(c, w);
     /* A queued waiter's lock is held (by its thread): this cannot fail. */
     (void)sp_lock_release(&w->lock);
     n--;
-    woken++;
   }
-  return woken;
 }
 
 void sppy_core_forget_waiters(sppy_condcore *c) {
-  if (c->kind != SPPY_KIND_OTHER) {
-    /* Its waiters do not exist in this process: a condition with none
-     * (whatever the old one held belonged to the parent's threads). */
-    memset(&c->cond, 0, sizeof c->cond);
-    c->nwaiters -= c->nnative;
-    c->nnative = 0;
-  }
   while (c->head != NULL) {
     sppy_waiter *w = c->head;
     core_unlink(c, w);
@@ -221,9 +195,6 @@ int sppy_core_init(sppy_condcore *c, PyObject *lock) {
 }
 
 void sppy_core_clear(sppy_condcore *c) {
-  if (c->kind == SPPY_KIND_LOCK || c->kind == SPPY_KIND_RLOCK)
-    (void)sp_cond_destroy(&c->cond); /* no waiter: callers check */
-  memset(&c->cond, 0, sizeof c->cond);
   Py_CLEAR(c->lock);
   Py_CLEAR(c->acquire);
   Py_CLEAR(c->release);
@@ -365,12 +336,8 @@ static int sppy_op_waiter(void *arg, int64_t timeout_ns) {
   return sp_lock_acquire((sp_lock_t *)arg, timeout_ns);
 }
 
-static int core_wait_native(sppy_condcore *c, int64_t timeout_ns);
-
 /* wait() once ownership is known: 1 notified, 0 timed out, -1 error. */
 static int core_wait_owned(sppy_condcore *c, int64_t timeout_ns) {
-  if (c->kind != SPPY_KIND_OTHER && !sppy_is_signal_thread())
-    return core_wait_native(c, timeout_ns);
   sppy_waiter *w = sppy_waiter_get();
   if (w == NULL)
     return -1;
@@ -382,8 +349,7 @@ static int core_wait_owned(sppy_condcore *c, int64_t timeout_ns) {
     return -1;
   }
   int rc = sppy_call(sppy_op_waiter, &w->lock, timeout_ns, 1);
-  int rearmed = 1;     /* w->lock is held again */
-  int pass_native = 0; /* pass a wakeup on to a native waiter */
+  int rearmed = 1; /* w->lock is held again */
   if (rc != SP_OK) {
     if (w->queued) {
       core_unlink(c, w); /* not notified: leave the FIFO */
@@ -392,8 +358,8 @@ static int core_wait_owned(sppy_condcore *c, int64_t timeout_ns) {
        * waiter's. Take it after a timeout; pass it on when interrupted. */
       if (rc == SP_TIMEDOUT)
         rc = SP_OK;
-      else if (core_wake(c, 1) == 0 && c->nnative > 0)
-        pass_native = 1; /* once the lock is held again (below) */
+      else
+        core_wake(c, 1);
     } else {
       rearmed = 0; /* cannot happen: a notify released it */
     }
@@ -408,60 +374,13 @@ static int core_wait_owned(sppy_condcore *c, int64_t timeout_ns) {
   if (result < 0) {
     sppy_exc e;
     sppy_exc_save(&e);
-    if (core_acquire_restore(c, &s) == 0 && pass_native)
-      (void)sp_cond_notify(&c->cond, 1);
+    (void)core_acquire_restore(c, &s);
     sppy_exc_restore(&e);
     return -1;
   }
   if (core_acquire_restore(c, &s) < 0)
     return -1;
   return result;
-}
-
-/* The native wait (SPPY_KIND_LOCK, SPPY_KIND_RLOCK; see the head). */
-typedef struct {
-  sp_cond_t *cond;
-  void *lock; /* sp_lock_t or sp_rlock_t */
-  int rlock;
-} core_native_op;
-
-static int sppy_op_cond(void *arg, int64_t timeout_ns) {
-  core_native_op *o = arg;
-  return o->rlock ? sp_cond_wait_rlock(o->cond, o->lock, timeout_ns)
-                  : sp_cond_wait_lock(o->cond, o->lock, timeout_ns);
-}
-
-static int core_wait_native(sppy_condcore *c, int64_t timeout_ns) {
-  core_native_op o = {&c->cond, NULL, c->kind == SPPY_KIND_RLOCK};
-  sppy_RLockObject *rl = NULL;
-  unsigned long level = 0;
-  if (o.rlock) {
-    rl = (sppy_RLockObject *)c->lock;
-    o.lock = &rl->rlock;
-    level = sppy_rlock_detach(rl);
-  } else {
-    o.lock = &((sppy_LockObject *)c->lock)->lock;
-  }
-  c->nwaiters++;
-  c->nnative++;
-  int rc;
-  if (timeout_ns == 0) {
-    Py_BEGIN_ALLOW_THREADS rc = sppy_op_cond(&o, 0);
-    Py_END_ALLOW_THREADS
-  } else {
-    rc = sppy_wait(sppy_op_cond, &o, sppy_deadline(timeout_ns), 1);
-  }
-  c->nwaiters--;
-  c->nnative--;
-  /* The lock is held again whatever rc is (SP_EINVAL and SP_EPERM changed
-   * nothing: it was never released). */
-  if (rl != NULL)
-    sppy_rlock_attach(rl, level);
-  if (rc == SP_OK)
-    return 1;
-  if (rc == SP_TIMEDOUT)
-    return 0;
-  return sppy_raise(rc, o.rlock ? "sp_cond_wait_rlock" : "sp_cond_wait_lock");
 }
 
 static int core_not_owned(const char *what) {
@@ -480,11 +399,7 @@ int sppy_core_notify(sppy_condcore *c, Py_ssize_t n) {
   int owned = sppy_core_is_owned(c);
   if (owned <= 0)
     return owned < 0 ? -1 : core_not_owned("notify");
-  n -= core_wake(c, n); /* the signal thread's waiters (FIFO) first */
-  if (n > 0 && c->nnative > 0) {
-    int rc = sp_cond_notify(&c->cond, n > INT_MAX ? INT_MAX : (int)n);
-    return rc == SP_OK ? 0 : sppy_raise(rc, "sp_cond_notify");
-  }
+  core_wake(c, n);
   return 0;
 }
 

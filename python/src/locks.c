@@ -276,20 +276,6 @@ unsigned long sppy_rlock_release_all(sppy_RLockObject *self) {
   return count;
 }
 
-unsigned long sppy_rlock_detach(sppy_RLockObject *self) {
-  unsigned long count = self->count;
-  self->count = 0;
-  self->owner = 0;
-  rlock_owned_unlink(self);
-  return count;
-}
-
-void sppy_rlock_attach(sppy_RLockObject *self, unsigned long count) {
-  self->owner = PyThread_get_thread_ident();
-  self->count = count;
-  rlock_owned_link(self);
-}
-
 int sppy_rlock_acquire_restore(sppy_RLockObject *self, unsigned long count) {
   int rc = sppy_call(sppy_op_rlock, &self->rlock, SPPY_FOREVER, 0);
   if (rc != SP_OK)

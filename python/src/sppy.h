@@ -165,12 +165,6 @@ int sppy_rlock_is_owned(sppy_RLockObject *self);
 /* Release completely, returning the recursion level (> 0), or 0 with
  * RuntimeError set if the caller does not own it. */
 unsigned long sppy_rlock_release_all(sppy_RLockObject *self);
-/* The owner's bookkeeping around a wait that releases the library rlock
- * and takes it back itself (sp_cond_wait_rlock): detach marks the RLock
- * free (the caller owns it; returns its level), attach marks the calling
- * thread its owner at `count` again (it holds the library rlock). */
-unsigned long sppy_rlock_detach(sppy_RLockObject *self);
-void sppy_rlock_attach(sppy_RLockObject *self, unsigned long count);
 /* Acquire (blocking, not interruptible) and set the recursion level. */
 int sppy_rlock_acquire_restore(sppy_RLockObject *self, unsigned long count);
 /* In a forked child: the rlocks the forking thread owns stay its own (see
@@ -189,20 +183,17 @@ typedef struct sppy_waiter {
 
 enum { SPPY_KIND_LOCK = 1, SPPY_KIND_RLOCK = 2, SPPY_KIND_OTHER = 3 };
 
-/* A condition over a lock. Over the module's own Lock or RLock (exact
- * types): the library's sp_cond_t over that sp_lock_t/sp_rlock_t. Over any
- * other lock object: CPython's threading.Condition algorithm (a FIFO of
- * waiters, each asleep on a lock of its own) in C, guarded by the GIL. See
- * condition.c. */
+/* A condition over a lock: CPython's threading.Condition algorithm (a FIFO
+ * of waiters, each asleep on a lock of its own) in C, guarded by the GIL.
+ * ISSUE-13: switch to sp_cond_t over sp_lock_t/sp_rlock_t with
+ * sp_cond_notify() once the library has them (see condition.c). */
 typedef struct {
   PyObject *lock; /* strong */
   int kind;       /* how to drive `lock` */
   /* SPPY_KIND_OTHER only: the lock's bound methods (NULL when absent) */
   PyObject *acquire, *release, *release_save, *acquire_restore, *is_owned;
-  sppy_waiter *head, *tail; /* SPPY_KIND_OTHER: waiting threads, FIFO */
-  sp_cond_t cond;           /* SPPY_KIND_LOCK, SPPY_KIND_RLOCK */
-  Py_ssize_t nwaiters;      /* threads inside wait() (GIL) */
-  Py_ssize_t nnative;       /* of which waiting on `cond` (GIL) */
+  sppy_waiter *head, *tail; /* waiting threads, FIFO */
+  Py_ssize_t nwaiters;
 } sppy_condcore;
 
 /* Use `lock` (NULL: a new syncplus.RLock). 0 or -1. */

@@ -846,11 +846,8 @@ class ConditionTests(unittest.TestCase):
         old_interval = sys.getswitchinterval()
         sys.setswitchinterval(100)
         self.addCleanup(sys.setswitchinterval, old_interval)
-        # (Over a foreign lock the module runs this FIFO algorithm in every
-        # thread; over its own locks, in the signal thread only: the test
-        # below covers their native waits.)
-        for make in (lambda: syncplus.Condition(threading.RLock()),
-                     lambda: syncplus.Condition(threading.Lock())):
+        for make in (syncplus.Condition,
+                     lambda: syncplus.Condition(syncplus.Lock())):
             cond = make()
             rounds = 3000
             results = []
@@ -877,58 +874,6 @@ class ConditionTests(unittest.TestCase):
             t.join()
             self.assertEqual(len(results), rounds)
             self.assertEqual(results.count(True), len(notified))
-
-    def test_native_wakeup_racing_a_timeout_is_not_lost(self):
-        # Over the module's own locks, other threads wait on the library's
-        # sp_cond_t. A waiter A with ever-expiring timeouts and a waiter B
-        # without one; the notifier notifies once while B waits, and again
-        # only when every notify sent so far made some wait() return True.
-        # A notify that A's timeout swallowed (CPython's Condition: the
-        # timed-out waiter is popped and returns False) would leave
-        # sent > received for good; the library passes such a wakeup to B.
-        exact = syncplus.backend in ("sem", "win32-sem")  # no spurious
-        for make in (syncplus.Condition,
-                     lambda: syncplus.Condition(syncplus.Lock())):
-            cond = make()
-            st = {"sent": 0, "got": 0, "b_in": False, "stop": False}
-            a_done = threading.Event()
-
-            def waiter_a():
-                for i in range(2000):
-                    with cond:
-                        if cond.wait(0.00005 * (i % 5)):
-                            st["got"] += 1
-                a_done.set()
-
-            def waiter_b():
-                with cond:
-                    while True:
-                        st["b_in"] = True
-                        r = cond.wait()
-                        st["b_in"] = False
-                        if st["stop"]:
-                            return
-                        st["got"] += r
-
-            ts = [threading.Thread(target=waiter_a),
-                  threading.Thread(target=waiter_b)]
-            for t in ts:
-                t.start()
-            while not a_done.is_set():
-                with cond:
-                    if st["b_in"] and st["sent"] <= st["got"]:
-                        cond.notify()
-                        st["sent"] += 1
-                time.sleep(0)
-            wait_until(lambda: st["got"] >= st["sent"], "every notify taken")
-            with cond:
-                st["stop"] = True
-                cond.notify_all()
-            for t in ts:
-                t.join()
-            self.assertGreater(st["sent"], 0)
-            if exact:
-                self.assertEqual(st["got"], st["sent"])
 
     def test_notify_needs_the_lock_of_the_condition(self):
         lk = syncplus.Lock()
