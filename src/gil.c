@@ -241,6 +241,8 @@ struct sp_gil_waiter_ {
   uint64_t seen;     /* set by the hand-off: hand-offs or turns since then */
   unsigned give_seq; /* set by the hand-off to it: what it announces in
                         running_seq_ once it runs */
+  int cpu;           /* an I/O waiter: the CPU it ran on when it queued
+                        (sp_cpu_id_, -1 unknown; under mu_) */
   unsigned stolen;   /* times an I/O waiter took the lock back from it
                         before it claimed it, in this wait (under mu_) */
 };
@@ -840,6 +842,7 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
     w.tid = self;
     w.state = (uint32_t)SP_GW_RUN_;
     w.stolen = 0;
+    w.cpu = cls == SP_GIL_IO ? sp_cpu_id_() : -1;
     if (cls == SP_GIL_IO) {
       w.where = SP_GQ_IO_;
       w.seq0 = g->handoff_seq_;
@@ -961,13 +964,15 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
     w.stolen = 0;
     t0 = sp_now_ns_();
     resume = kind == SP_GK_IO_ && mine && !due && g->resume_ == NULL;
+    /* the ack spin (resume 2) only if the I/O thread can run meanwhile: not
+     * if it queued on this very CPU (it waits for this CPU to be given up) */
+    if (resume && (next->cpu < 0 || next->cpu != sp_cpu_id_()))
+      resume = 2;
     sp_prio_queue_cpu_(g, &w, resume);
     /* the seq the next owner will announce (give sets it; after give its
      * node may be gone) */
     expect = (unsigned)(g->handoff_seq_ + 1);
     sp_prio_give_(g, next, kind);
-    if (resume) /* expects the lock back soon: see SP_GIL_ACK_NS_ */
-      resume = 2;
   }
   sp_mutex_unlock_(&g->mu_);
   int rc = SP_OK;

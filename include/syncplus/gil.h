@@ -87,8 +87,10 @@
  *  - Waiting: an I/O waiter, and an interrupted turn owner, spin for the
  *    hand-off for up to 50 us before they sleep, yielding the CPU between
  *    looks (the turn owner keeps its CPU for up to 30 us instead while the
- *    I/O thread it handed to visibly runs on another CPU); others sleep at
- *    once. A waiter sleeps on its own state word: no OS object is created.
+ *    I/O thread it handed to visibly runs on another CPU, and not at all
+ *    when that thread queued on the owner's own CPU, where it cannot run
+ *    before the owner gives the CPU up); others sleep at once. A waiter
+ *    sleeps on its own state word: no OS object is created.
  *  - Time: the bounds above are in events. In time, each turn or check
  *    point is as long as the holders make it: a holder preempted by the OS
  *    between two check points stretches P, and every bound with it.
