@@ -679,17 +679,22 @@ static int sp_prio_take_back_(sp_gil_t *g, uintptr_t self) {
   if (g->given_ == NULL || g->io_head_ != NULL || g->resume_ != NULL ||
       g->bypass_ >= g->io_burst_)
     return 0;
+  uintptr_t t = sp_load_relaxed_(&g->claim_tid_);
+  if (t == 0 || !SP_CAS_ACQ_REL_(&g->claim_tid_, &t, (uintptr_t)0))
+    return 0; /* F claimed it: it runs (and its node may be gone) */
+  /* Only now are the holder's fields (ticks_, ...) still: F has not run. */
   int64_t now = 0;
   int tick = g->cpu_head_ != NULL; /* F's yield counts in the slice */
   if (tick) {
     now = sp_now_ns_();
     if (g->ticks_ + 1 >= g->yield_skip_ ||
-        (g->ticks_ != 0 && now - g->slice_start_ns_ >= g->interval_ns_))
+        (g->ticks_ != 0 && now - g->slice_start_ns_ >= g->interval_ns_)) {
+      /* that yield would end the slice: F keeps the lock (its claim, failed
+       * meanwhile, is retried until it succeeds) */
+      sp_store_release_(&g->claim_tid_, t);
       return 0;
+    }
   }
-  uintptr_t t = sp_load_relaxed_(&g->claim_tid_);
-  if (t == 0 || !SP_CAS_ACQ_REL_(&g->claim_tid_, &t, (uintptr_t)0))
-    return 0; /* F claimed it: it runs (and its node may be gone) */
   /* F has not claimed it, and cannot now: its node lives until it has seen
    * its word leave GIVEN */
   struct sp_gil_waiter_ *f = g->given_;

@@ -457,16 +457,20 @@ static void test_start_ex_small_stacks(void **state) {
     assert_rc(SP_OK, sp_thread_join(&t[i], &r));
     assert_true((uintptr_t)r == (uintptr_t)i); /* buf[512] == 0 */
   }
-  /* 0 is the default stack; a size below the minimum is rounded up */
+  /* 0 is the default stack; a size below the minimum is rounded up (the
+   * argument is a real buffer: NULL + 1 is undefined, UBSan's finding) */
   sp_thread_t u;
-  assert_rc(SP_OK, sp_thread_start_ex(&u, return_arg_plus_one, NULL, 0));
+  char arg[2];
+  void *r = NULL;
+  assert_rc(SP_OK, sp_thread_start_ex(&u, return_arg_plus_one, arg, 0));
+  assert_rc(SP_OK, sp_thread_join(&u, &r));
+  assert_ptr_equal(arg + 1, r);
+  assert_rc(SP_OK, sp_thread_start_ex(&u, return_arg_plus_one, arg, 1));
   assert_rc(SP_OK, sp_thread_join(&u, NULL));
-  assert_rc(SP_OK, sp_thread_start_ex(&u, return_arg_plus_one, NULL, 1));
-  assert_rc(SP_OK, sp_thread_join(&u, NULL));
-  assert_rc(SP_EINVAL, sp_thread_start_ex(NULL, return_arg_plus_one, NULL, 0));
+  assert_rc(SP_EINVAL, sp_thread_start_ex(NULL, return_arg_plus_one, arg, 0));
   assert_rc(SP_EINVAL, sp_thread_start_ex(&u, NULL, NULL, 0));
   assert_rc(SP_EINVAL, sp_thread_join(&u, NULL));
-  int rc = sp_thread_start_ex(&u, return_arg_plus_one, NULL, SIZE_MAX);
+  int rc = sp_thread_start_ex(&u, return_arg_plus_one, arg, SIZE_MAX);
   assert_true(rc == SP_ENOMEM || rc == SP_ESYS);
   assert_rc(SP_EINVAL, sp_thread_join(&u, NULL));
 }
