@@ -20,7 +20,9 @@
  *                          (issue 10's target: >= 0.8)
  *   handoffs_io_per_req, cpu_loss_us_per_io (the fib thread's loss per I/O
  *   hand-off: its lost share of W3 over the hand-offs), io_wait_us (an I/O
- *   waiter's mean wait), io_wait_max_handoffs (PRIORITY's B1 as seen)
+ *   waiter's mean wait), io_wait_max_handoffs (PRIORITY's B1 as seen),
+ *   takebacks_per_req (PRIORITY: I/O acquires that took the lock back
+ *   from the fib thread before it ran again, per perf2 request)
  * All four servers run at once (on their own ports); each round measures
  * every policy in turn with short windows, so slow drifts of a shared
  * machine hit all alike, and the medians are over many rounds. */
@@ -323,7 +325,7 @@ int main(int argc, char **argv) {
     if (!want[p] || (p == 0 && !bench_want("nogil/")))
       continue;
     const char *pn = net_policy_name(POLICIES[p]);
-    double v[12][BZ_MAX_ROUNDS];
+    double v[13][BZ_MAX_ROUNDS];
     for (int i = 0; i < rounds; i++) {
       bz_round *x = &r[i][p], *z = &r[i][0];
       double fk = x->fib_alone > 0 ? x->fib_during / x->fib_alone : 0;
@@ -344,6 +346,7 @@ int main(int argc, char **argv) {
       v[9][i] = (1 - fk) * (double)bench_o.time_ns / 1e3 / hio;
       v[10][i] = (double)(x->st.wait_total_ns - x->st.wait_cpu_ns) / 1e3 / hio;
       v[11][i] = (double)x->st.io_wait_max_handoffs;
+      v[12][i] = (double)x->st.takebacks / req;
     }
     size_t n = (size_t)rounds;
     char c[64];
@@ -374,8 +377,10 @@ int main(int argc, char **argv) {
     bench_emit(BE, c, "handoffs_io_per_req", bench_median(v[8], n));
     bench_emit(BE, c, "cpu_loss_us_per_io", bench_median(v[9], n));
     bench_emit(BE, c, "io_wait_us", bench_median(v[10], n));
-    if (POLICIES[p] == SP_GIL_PRIORITY)
+    if (POLICIES[p] == SP_GIL_PRIORITY) {
       bench_emit(BE, c, "io_wait_max_handoffs", bench_median(v[11], n));
+      bench_emit(BE, c, "takebacks_per_req", bench_median(v[12], n));
+    }
   }
   free(p2.lat);
   return 0;

@@ -50,8 +50,21 @@
  *   A yielder whose slice is due and whose successor sleeps wakes it first
  *   (PARKED -> NUDGED, post) and keeps the lock until it runs (at most
  *   SP_GIL_WAKE_MAX_NS_ and yield_skip_ more yields).
+ *   Take-back: a hand-off to the resume place's occupant F (once per wait
+ *   of F) leaves F's word GIVEN rather than OWNER, with claim_tid_ = F's id
+ *   and given_ = F's node; F claims the lock by a CAS of claim_tid_ from its
+ *   id to 0 before it returns. An I/O waiter arriving meanwhile (under mu_,
+ *   sp_prio_take_back_) may win that CAS instead: F has not claimed, so its
+ *   node lives (it cannot return before its word leaves GIVEN); the waiter
+ *   puts F back in the resume place, makes itself the holder and sets F's
+ *   word back to RUN. Exactly one of the two CASes succeeds. The node is
+ *   dereferenced only after the waiter's CAS succeeded (given_ may be stale
+ *   otherwise); claim_tid_ holds a thread id, not a flag, so that F, which
+ *   may read its stale GIVEN after a take-back, can only claim a hand-off
+ *   that is really its own. B1-B3 count a take-back as F's yield (a tick
+ *   of the slice when a CPU waiter waits) plus an I/O hand-off (bypass_).
  *   Waiting (sp_gil_await_): a waiter's own state word (RUN, PARKED,
- *   NUDGED, OWNER) says whether it sleeps, so a hand-off posts only a
+ *   NUDGED, OWNER, GIVEN) says whether it sleeps, so a hand-off posts only a
  *   sleeping waiter. A turn owner in the resume place keeps its CPU (pure
  *   spin) only while the I/O thread it handed to has announced that it
  *   runs (running_seq_), and yields it otherwise (SP_GIL_ACK_NS_). A
@@ -228,6 +241,10 @@ struct sp_gil_waiter_ {
   uint64_t seen;     /* set by the hand-off: hand-offs or turns since then */
   unsigned give_seq; /* set by the hand-off to it: what it announces in
                         running_seq_ once it runs */
+  int cpu;           /* an I/O waiter: the CPU it ran on when it queued
+                        (sp_cpu_id_, -1 unknown; under mu_) */
+  unsigned stolen;   /* times an I/O waiter took the lock back from it
+                        before it claimed it, in this wait (under mu_) */
 };
 
 /* ---- test seam: failing waits ------------------------------------------ */
@@ -290,6 +307,7 @@ _Static_assert(offsetof(sp_gil_t, acquisitions_) % 8 == 0 &&
                    offsetof(sp_gil_t, io_wait_max_handoffs_) % 8 == 0 &&
                    offsetof(sp_gil_t, cpu_wait_max_turns_) % 8 == 0 &&
                    offsetof(sp_gil_t, wait_total_ns_) % 8 == 0 &&
+                   offsetof(sp_gil_t, takebacks_) % 8 == 0 &&
                    _Alignof(sp_gil_t) >= 8,
                "sp_gil_t: the 64-bit statistics are 8-byte aligned");
 
@@ -475,6 +493,7 @@ int sp_gil_stats(sp_gil_t *g, struct sp_gil_stats *out) {
   out->io_wait_max_handoffs = sp_load_relaxed_(&g->io_wait_max_handoffs_);
   out->cpu_wait_max_turns = sp_load_relaxed_(&g->cpu_wait_max_turns_);
   out->turns = sp_load_relaxed_(&g->turns_);
+  out->takebacks = sp_load_relaxed_(&g->takebacks_);
   return SP_OK;
 }
 
@@ -495,6 +514,7 @@ int sp_gil_stats_reset(sp_gil_t *g) {
   sp_store_relaxed_(&g->io_wait_max_handoffs_, 0);
   sp_store_relaxed_(&g->cpu_wait_max_turns_, 0);
   sp_store_relaxed_(&g->turns_, 0);
+  sp_store_relaxed_(&g->takebacks_, 0);
   return SP_OK;
 }
 
@@ -624,13 +644,78 @@ static void sp_prio_give_(sp_gil_t *g, struct sp_gil_waiter_ *w, int kind) {
                                  g->resume_ != NULL)
                                     ? 2
                                     : 1);
+  /* The resumed turn's owner (once per wait) is handed the lock GIVEN: it
+   * must claim it (claim_tid_ -> 0) before it returns, and until it does,
+   * an arriving I/O waiter may take it back (sp_prio_take_back_). */
+  uint32_t to = (uint32_t)SP_GW_OWNER_;
+  g->given_ = NULL;
+  if (kind == SP_GK_RESUME_ && w->stolen == 0) {
+    to = (uint32_t)SP_GW_GIVEN_;
+    g->given_ = w;
+    sp_store_relaxed_(&g->claim_tid_, w->tid); /* published by the exchange */
+  }
   /* After this exchange a running w may return and free its node: only a
-   * sleeping one (PARKED) still needs, and waits for, the post. */
-  /* After this exchange w may return and its node be gone: the wake reads
-   * nothing at the address (platform.h), so it may come after. */
-  if (__atomic_exchange_n(&w->state, (uint32_t)SP_GW_OWNER_,
-                          __ATOMIC_ACQ_REL) == SP_GW_PARKED_)
+   * sleeping one (PARKED) still needs, and waits for, the post. The wake
+   * reads nothing at the address (platform.h), so it may come after. */
+  if (__atomic_exchange_n(&w->state, to, __ATOMIC_ACQ_REL) == SP_GW_PARKED_)
     sp_futex_wake_(&w->state, 0);
+}
+
+/* A waiter that read `st` from its state word: 1 if it holds the lock (OWNER;
+ * or GIVEN and its claim succeeded), 0 if not. A failed claim means an I/O
+ * waiter took the lock back: the word becomes RUN (under mu_) soon. */
+static int sp_gil_owned_(sp_gil_t *g, struct sp_gil_waiter_ *w, uint32_t st) {
+  if (st == SP_GW_OWNER_)
+    return 1;
+  if (st != SP_GW_GIVEN_)
+    return 0;
+  uintptr_t me = w->tid;
+  return SP_CAS_ACQ_REL_(&g->claim_tid_, &me, (uintptr_t)0);
+}
+
+/* Under mu_, by an I/O waiter `self` about to queue: take the lock back from
+ * the resumed turn's owner F if it was handed it GIVEN and has not claimed
+ * it yet (typically it waits for the very CPU this thread runs on), as if F
+ * had yielded to this thread at once: only when that yield would hand it
+ * over (no I/O waiter queued, fewer than io_burst_ I/O hand-offs in a row,
+ * F's slice not over, counting that yield), at most once per wait of F
+ * (give_ hands it GIVEN only then). F goes back to the resume place. 1 if
+ * the caller now holds the lock. */
+static int sp_prio_take_back_(sp_gil_t *g, uintptr_t self) {
+  if (g->given_ == NULL || g->io_head_ != NULL || g->resume_ != NULL ||
+      g->bypass_ >= g->io_burst_)
+    return 0;
+  uintptr_t t = sp_load_relaxed_(&g->claim_tid_);
+  if (t == 0 || !SP_CAS_ACQ_REL_(&g->claim_tid_, &t, (uintptr_t)0))
+    return 0; /* F claimed it: it runs (and its node may be gone) */
+  /* Only now are the holder's fields (ticks_, ...) still: F has not run. */
+  int64_t now = 0;
+  int tick = g->cpu_head_ != NULL; /* F's yield counts in the slice */
+  if (tick) {
+    now = sp_now_ns_();
+    if (g->ticks_ + 1 >= g->yield_skip_ ||
+        (g->ticks_ != 0 && now - g->slice_start_ns_ >= g->interval_ns_)) {
+      /* that yield would end the slice: F keeps the lock (its claim, failed
+       * meanwhile, is retried until it succeeds) */
+      sp_store_release_(&g->claim_tid_, t);
+      return 0;
+    }
+  }
+  /* F has not claimed it, and cannot now: its node lives until it has seen
+   * its word leave GIVEN */
+  struct sp_gil_waiter_ *f = g->given_;
+  g->given_ = NULL;
+  if (tick && ++g->ticks_ == 1)
+    g->slice_start_ns_ = now;
+  f->stolen++;
+  g->bypass_++;
+  sp_prio_queue_cpu_(g, f, 1);
+  g->turn_io_ = 1;
+  g->handoff_seq_++;
+  sp_store_relaxed_(&g->owner_, self);
+  sp_store_relaxed_(&g->state_, 2); /* F is queued (I1) */
+  sp_store_release_(&f->state, (uint32_t)SP_GW_RUN_);
+  return 1;
 }
 
 /* A waiter whose wait ended without the lock (its deadline) leaves its
@@ -641,6 +726,8 @@ SP_SLOW_ static int sp_gil_leave_(sp_gil_t *g, struct sp_gil_waiter_ *w,
                                   int parked, int rc) {
   sp_mutex_lock_(&g->mu_);
   int s = (int)sp_load_acquire_(&w->state);
+  if (sp_gil_owned_(g, w, (uint32_t)s)) /* no take-back under mu_ */
+    s = SP_GW_OWNER_;
   if (s != SP_GW_OWNER_) {
     if (w->where == SP_GQ_IO_) {
       sp_q_remove_(&g->io_head_, &g->io_tail_, w);
@@ -670,12 +757,16 @@ SP_SLOW_ static int sp_gil_leave_(sp_gil_t *g, struct sp_gil_waiter_ *w,
  * if it cannot sleep: it has then left its queue. */
 static int sp_gil_await_(sp_gil_t *g, struct sp_gil_waiter_ *w, int spin,
                          int64_t deadline, unsigned seq) {
+  uint32_t st;
   if (spin == 2 && SP_GIL_ACK_NS_ > 0) {
     /* the resume place: keep the CPU while the I/O thread visibly runs
      * (it announces `seq`) */
     int64_t t = sp_now_ns_(), ack_end = t + SP_GIL_ACK_NS_, end = ack_end;
     int acked = 0;
-    for (unsigned i = 1; sp_load_acquire_(&w->state) != SP_GW_OWNER_; i++) {
+    for (unsigned i = 1;; i++) {
+      st = sp_load_acquire_(&w->state);
+      if (st >= SP_GW_OWNER_ && sp_gil_owned_(g, w, st))
+        return SP_OK;
       sp_gil_pause_();
       if (!acked && sp_load_relaxed_(&g->running_seq_) == seq) {
         acked = 1;
@@ -691,21 +782,29 @@ static int sp_gil_await_(sp_gil_t *g, struct sp_gil_waiter_ *w, int spin,
       int64_t end = sp_now_ns_() + SP_GIL_SPIN_NS_;
       if (end > deadline)
         end = deadline;
-      for (unsigned i = 1; sp_load_acquire_(&w->state) != SP_GW_OWNER_; i++) {
+      for (unsigned i = 1;; i++) {
+        st = sp_load_acquire_(&w->state);
+        if (st >= SP_GW_OWNER_ && sp_gil_owned_(g, w, st))
+          return SP_OK;
         sp_cpu_relax_();
         if (i % 8 == 0 && sp_now_ns_() >= end)
           break;
       }
     }
-    if (sp_load_acquire_(&w->state) == SP_GW_OWNER_)
+    st = sp_load_acquire_(&w->state);
+    if (sp_gil_owned_(g, w, st))
       return SP_OK;
+    if (st == SP_GW_GIVEN_) { /* taken back: RUN again in a moment */
+      sp_cpu_relax_();
+      continue;
+    }
     if (deadline != SP_NEVER_ && sp_now_ns_() >= deadline)
       return sp_gil_leave_(g, w, 0, SP_TIMEDOUT);
-    uint32_t st = SP_GW_RUN_;
+    st = SP_GW_RUN_;
     if (!__atomic_compare_exchange_n(&w->state, &st, (uint32_t)SP_GW_PARKED_, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-      return SP_OK; /* st is OWNER: only a holder moves a RUN waiter */
-    for (;;) {      /* sleep on the state word while it says PARKED */
+      continue; /* st is OWNER or GIVEN: only a holder moves a RUN waiter */
+    for (;;) {  /* sleep on the state word while it says PARKED */
       int rc = sp_futex_wait_(&w->state, SP_GW_PARKED_, deadline);
       st = sp_load_acquire_(&w->state);
       if (st != SP_GW_PARKED_)
@@ -713,13 +812,10 @@ static int sp_gil_await_(sp_gil_t *g, struct sp_gil_waiter_ *w, int spin,
       if (rc == SP_TIMEDOUT)
         return sp_gil_leave_(g, w, 1, SP_TIMEDOUT);
     }
-    if (st == SP_GW_OWNER_)
-      return SP_OK;
-    st = SP_GW_NUDGED_;
-    if (!__atomic_compare_exchange_n(&w->state, &st, (uint32_t)SP_GW_RUN_, 0,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-      return SP_OK; /* st is OWNER: handed over meanwhile */
-    spin = 1;
+    if (st == SP_GW_NUDGED_) /* a failure: OWNER or GIVEN meanwhile */
+      (void)__atomic_compare_exchange_n(&w->state, &st, (uint32_t)SP_GW_RUN_, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    spin = 1; /* owned, taken back (RUN), or woken in advance: look again */
   }
 }
 
@@ -744,7 +840,8 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
   __atomic_fetch_add(&g->waiters_, 1, __ATOMIC_RELAXED);
   sp_mutex_lock_(&g->mu_);
   int queued = 0;
-  for (;;) {
+  int took = cls == SP_GIL_IO && sp_prio_take_back_(g, self);
+  while (!took) {
     int s = sp_load_relaxed_(&g->state_);
     if (s == 0) {
       if (SP_CAS_ACQ_REL_(&g->state_, &s, 1))
@@ -755,6 +852,8 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
       continue;
     w.tid = self;
     w.state = (uint32_t)SP_GW_RUN_;
+    w.stolen = 0;
+    w.cpu = cls == SP_GIL_IO ? sp_cpu_id_() : -1;
     if (cls == SP_GIL_IO) {
       w.where = SP_GQ_IO_;
       w.seq0 = g->handoff_seq_;
@@ -774,7 +873,7 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
     rc = sp_gil_await_(g, &w, cls == SP_GIL_IO, deadline, 0);
     if (rc == SP_OK) /* "I run": the yielder may keep its CPU */
       sp_store_relaxed_(&g->running_seq_, w.give_seq);
-  } else {
+  } else if (!took) {
     sp_store_relaxed_(&g->owner_, self);
     g->turn_io_ = 0;
   }
@@ -782,6 +881,11 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
     SP_HOLDER_INC_(&g->acquisitions_);
     if (queued)
       sp_prio_got_(g, &w, t0);
+    if (took) { /* a hand-off to this I/O waiter, which waited for nothing */
+      sp_gil_count_wait_(g, &g->handoffs_io_, 0);
+      sp_gil_count_max_(&g->io_wait_max_handoffs_, 1);
+      SP_HOLDER_INC_(&g->takebacks_);
+    }
   }
   __atomic_fetch_sub(&g->waiters_, 1, __ATOMIC_RELEASE);
   return rc;
@@ -802,6 +906,7 @@ SP_SLOW_ static int sp_prio_release_slow_(sp_gil_t *g) {
   if (w != NULL) {
     sp_prio_give_(g, w, kind);
   } else { /* the waiters left (timeouts): the lock becomes free */
+    g->given_ = NULL;
     g->ticks_ = 0;
     g->nudged_ = 0;
     sp_store_release_(&g->state_, 0);
@@ -867,15 +972,18 @@ SP_OUTLINE_ static int sp_prio_yield_slow_(sp_gil_t *g, uintptr_t self,
     SP_HOLDER_INC_(&g->yields_released_);
     w.tid = self;
     w.state = (uint32_t)SP_GW_RUN_;
+    w.stolen = 0;
     t0 = sp_now_ns_();
     resume = kind == SP_GK_IO_ && mine && !due && g->resume_ == NULL;
+    /* the ack spin (resume 2) only if the I/O thread can run meanwhile: not
+     * if it queued on this very CPU (it waits for this CPU to be given up) */
+    if (resume && (next->cpu < 0 || next->cpu != sp_cpu_id_()))
+      resume = 2;
     sp_prio_queue_cpu_(g, &w, resume);
     /* the seq the next owner will announce (give sets it; after give its
      * node may be gone) */
     expect = (unsigned)(g->handoff_seq_ + 1);
     sp_prio_give_(g, next, kind);
-    if (resume) /* expects the lock back soon: see SP_GIL_ACK_NS_ */
-      resume = 2;
   }
   sp_mutex_unlock_(&g->mu_);
   int rc = SP_OK;

@@ -17,6 +17,9 @@
  *   void sp_cpu_relax_(void);
  *       Give the CPU to other threads for a moment (sched_yield,
  *       SwitchToThread).
+ *   int sp_cpu_id_(void);
+ *       Return the number of the CPU the caller runs on, or -1 if the
+ *       platform cannot tell (a hint: the thread may move at once).
  *   void sp_cpu_pause_(void);
  *       Tell the CPU that the caller is spinning (x86 pause, arm yield),
  *       without leaving it.

@@ -11,7 +11,13 @@
 
 /* The state of the first CPU waiter of a PRIORITY interpreter lock
  * (src/gil.c's SP_GW_* values, below), or -1 if none waits. Thread-safe. */
-enum { SP_GW_RUN_ = 0, SP_GW_PARKED_ = 1, SP_GW_NUDGED_ = 2, SP_GW_OWNER_ = 3 };
+enum {
+  SP_GW_RUN_ = 0,
+  SP_GW_PARKED_ = 1,
+  SP_GW_NUDGED_ = 2,
+  SP_GW_OWNER_ = 3,
+  SP_GW_GIVEN_ = 4 /* handed the lock, not yet claimed: see src/gil.c */
+};
 struct sp_gil;
 int sp_gil_cpu_head_state_(struct sp_gil *g);
 /* The same for the first I/O waiter. */

@@ -51,6 +51,17 @@
  *    the tail of the CPU queue (it had its I/O turn). A release hands the
  *    lock to the first I/O waiter, else to the resumed turn, else to the
  *    CPU queue's head (a new turn), else makes it free.
+ *  - Take-back. When the lock goes back to the resumed turn's owner, that
+ *    owner must still get onto a CPU to run; an I/O waiter that arrives
+ *    before it has (typically the thread that just released it, back from
+ *    a short send(), running on the CPU the owner waits for) takes the lock
+ *    back at once instead of queueing, as if the owner had yielded to it
+ *    at once: only if that yield would have handed it over (no I/O waiter
+ *    queued, fewer than io_burst I/O hand-offs in a row, the slice not
+ *    over, counting that yield), and at most once per wait of the owner.
+ *    This saves the owner two context switches and a yield period per
+ *    such I/O request. The bounds count it as that yield and a hand-off to
+ *    the I/O waiter (stats: takebacks).
  *  - Anti-starvation: after `io_burst` hand-offs in a row to I/O waiters
  *    while a CPU waiter waited, the next hand-off goes to the CPU side (the
  *    resumed turn, else the CPU queue's head); so does the first hand-off
@@ -76,8 +87,10 @@
  *  - Waiting: an I/O waiter, and an interrupted turn owner, spin for the
  *    hand-off for up to 50 us before they sleep, yielding the CPU between
  *    looks (the turn owner keeps its CPU for up to 30 us instead while the
- *    I/O thread it handed to visibly runs on another CPU); others sleep at
- *    once. A waiter sleeps on its own state word: no OS object is created.
+ *    I/O thread it handed to visibly runs on another CPU, and not at all
+ *    when that thread queued on the owner's own CPU, where it cannot run
+ *    before the owner gives the CPU up); others sleep at once. A waiter
+ *    sleeps on its own state word: no OS object is created.
  *  - Time: the bounds above are in events. In time, each turn or check
  *    point is as long as the holders make it: a holder preempted by the OS
  *    between two check points stretches P, and every bound with it.
@@ -209,8 +222,12 @@ typedef struct sp_gil_stats {
    * waiter waited (counting its own). */
   uint64_t io_wait_max_handoffs;
   uint64_t cpu_wait_max_turns;
-  uint64_t turns; /* PRIORITY: turns started (CPU queue head handed the
-                     lock) */
+  uint64_t turns;     /* PRIORITY: turns started (CPU queue head handed the
+                         lock) */
+  uint64_t takebacks; /* PRIORITY: hand-offs to an I/O waiter that took the
+                         lock back from a resumed turn's owner before that
+                         one ran (counted in handoffs_io too; the revoked
+                         hand-off is not counted) */
 } sp_gil_stats_t;
 
 /* Embeddable; the fields are private. Zero-filled is valid (see above). */
@@ -249,6 +266,7 @@ typedef struct sp_gil {
   uint64_t io_wait_max_handoffs_;
   uint64_t cpu_wait_max_turns_;
   uint64_t turns_;
+  uint64_t takebacks_;
   /* Slow paths. */
   unsigned waiters_;         /* threads inside a blocking path (atomic) */
   unsigned bypass_;          /* PRIORITY: I/O hand-offs in a row while a CPU
@@ -258,6 +276,11 @@ typedef struct sp_gil {
   void *io_head_, *io_tail_; /* PRIORITY: FIFO queues of waiters */
   void *cpu_head_, *cpu_tail_;
   void *resume_;           /* PRIORITY: the interrupted turn's owner */
+  void *given_;            /* PRIORITY: the resumed owner handed the lock
+                              that may not have claimed it yet (under mu_) */
+  uintptr_t claim_tid_;    /* PRIORITY: its thread id until it claims the
+                              lock or an I/O waiter takes it back, else 0
+                              (atomic) */
   int locked_;             /* FAIR: the "locked" flag (atomic, under mu_) */
   unsigned fair_waiters_;  /* FAIR: threads waiting on cv_ (atomic) */
   uintptr_t last_holder_;  /* FAIR (atomic) */

@@ -127,6 +127,20 @@ static inline void sp_cpu_relax_(void) {
   sched_yield();
 }
 
+/* The CPU the caller runs on (a hint: it may move at once), -1 if unknown.
+ * Linux: sched_getcpu (vDSO or rseq, no system call; declared here, as
+ * <sched.h> declares it only under _GNU_SOURCE; glibc and musl have it). */
+#if defined(__linux__)
+extern int sched_getcpu(void);
+#endif
+static inline int sp_cpu_id_(void) {
+#if defined(__linux__)
+  return sched_getcpu();
+#else
+  return -1;
+#endif
+}
+
 /* Tell the CPU that the caller is spinning, without leaving it. */
 static inline void sp_cpu_pause_(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -96,6 +96,11 @@ static inline void sp_cpu_relax_(void) {
   SwitchToThread();
 }
 
+/* The CPU the caller runs on (a hint: it may move at once). */
+static inline int sp_cpu_id_(void) {
+  return (int)GetCurrentProcessorNumber();
+}
+
 /* Tell the CPU that the caller is spinning, without leaving it. */
 static inline void sp_cpu_pause_(void) {
   YieldProcessor();
