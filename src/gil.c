@@ -882,8 +882,8 @@ SP_SLOW_ static int sp_prio_acquire_slow_(sp_gil_t *g, uintptr_t self, int cls,
     if (queued)
       sp_prio_got_(g, &w, t0);
     if (took) { /* a hand-off to this I/O waiter, which waited for nothing */
-      sp_gil_count_wait_(g, &g->handoffs_io_, 0);
-      sp_gil_count_max_(&g->io_wait_max_handoffs_, 1);
+      sp_gil_count_wait_(g, SP_GIL_COUNT_IO_, 0);
+      SP_GIL_COUNT_MAX_(g->io_wait_max_handoffs_, 1);
       SP_HOLDER_INC_(&g->takebacks_);
     }
   }
