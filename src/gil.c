@@ -62,7 +62,9 @@
  *   otherwise); claim_tid_ holds a thread id, not a flag, so that F, which
  *   may read its stale GIVEN after a take-back, can only claim a hand-off
  *   that is really its own. B1-B3 count a take-back as F's yield (a tick
- *   of the slice when a CPU waiter waits) plus an I/O hand-off (bypass_).
+ *   of the slice when a CPU waiter waits) plus an I/O hand-off: F never
+ *   ran, so bypass_ continues from its value when F was picked (kept in
+ *   F's node), and a take-back that would exceed io_burst_ is refused.
  *   Waiting (sp_gil_await_): a waiter's own state word (RUN, PARKED,
  *   NUDGED, OWNER, GIVEN) says whether it sleeps, so a hand-off posts only a
  *   sleeping waiter. A turn owner in the resume place keeps its CPU (pure
@@ -245,6 +247,9 @@ struct sp_gil_waiter_ {
                         (sp_cpu_id_, -1 unknown; under mu_) */
   unsigned stolen;   /* times an I/O waiter took the lock back from it
                         before it claimed it, in this wait (under mu_) */
+  unsigned bypass0;  /* a resumed owner: bypass_ when it was picked (the
+                        pick resets it; a take-back continues that I/O run,
+                        as F never ran; under mu_) */
 };
 
 /* ---- test seam: failing waits ------------------------------------------ */
@@ -601,11 +606,13 @@ static struct sp_gil_waiter_ *sp_prio_pick_(sp_gil_t *g, int due, int *kind) {
   }
   if (!cpu_side)
     return NULL;
+  unsigned bypass0 = g->bypass_;
   g->bypass_ = 0;
   if (g->resume_ != NULL) {
     w = g->resume_;
     g->resume_ = NULL;
     if (!due) {
+      w->bypass0 = bypass0;
       *kind = SP_GK_RESUME_;
       sp_add_relaxed_(&g->cpu_waiting_, -1);
       w->seen = 0;
@@ -702,13 +709,18 @@ static int sp_prio_take_back_(sp_gil_t *g, uintptr_t self) {
     }
   }
   /* F has not claimed it, and cannot now: its node lives until it has seen
-   * its word leave GIVEN */
+   * its word leave GIVEN. F never ran, so the I/O hand-offs in a row before
+   * it was picked go on: B3 allows this one only below io_burst_. */
   struct sp_gil_waiter_ *f = g->given_;
+  if (f->bypass0 >= g->io_burst_) {
+    sp_store_release_(&g->claim_tid_, t); /* F keeps it (its claim retries) */
+    return 0;
+  }
   g->given_ = NULL;
   if (tick && ++g->ticks_ == 1)
     g->slice_start_ns_ = now;
   f->stolen++;
-  g->bypass_++;
+  g->bypass_ = f->bypass0 + 1;
   sp_prio_queue_cpu_(g, f, 1);
   g->turn_io_ = 1;
   g->handoff_seq_++;
