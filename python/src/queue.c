@@ -421,19 +421,26 @@ static PyObject *queue_put_nowait(QueueObject *self, PyObject *item) {
   return queue_put_impl(self, item, 0, Py_None);
 }
 
-static PyObject *queue_get(QueueObject *self, PyObject *args,
-                           PyObject *kwargs) {
+/* get(block=True, timeout=None): CPython checks a blocking get's timeout
+ * up front, empty or not; SimpleQueue's C get checks every timeout
+ * (`strict`, as sppy_queue_timeout). */
+static PyObject *queue_get_args(QueueObject *self, PyObject *args,
+                                PyObject *kwargs, int strict) {
   static char *kwlist[] = {"block", "timeout", NULL};
   PyObject *timeout = Py_None;
   int block = 1;
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|pO:get", kwlist, &block,
                                    &timeout))
     return NULL;
-  /* CPython checks a blocking get's timeout up front, empty or not. */
   int64_t unused;
-  if (block && sppy_queue_timeout(timeout, 0, &unused) < 0)
+  if (block && sppy_queue_timeout(timeout, strict, &unused) < 0)
     return NULL;
   return queue_get_impl(self, block, timeout);
+}
+
+static PyObject *queue_get(QueueObject *self, PyObject *args,
+                           PyObject *kwargs) {
+  return queue_get_args(self, args, kwargs, 0);
 }
 
 static PyObject *queue_get_nowait(QueueObject *self, PyObject *unused) {
@@ -455,17 +462,7 @@ static PyObject *simplequeue_put(QueueObject *self, PyObject *args,
 
 static PyObject *simplequeue_get(QueueObject *self, PyObject *args,
                                  PyObject *kwargs) {
-  /* queue.SimpleQueue.get (C): every timeout is checked up front. */
-  static char *kwlist[] = {"block", "timeout", NULL};
-  PyObject *timeout = Py_None;
-  int block = 1;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|pO:get", kwlist, &block,
-                                   &timeout))
-    return NULL;
-  int64_t unused;
-  if (block && sppy_queue_timeout(timeout, 1, &unused) < 0)
-    return NULL;
-  return queue_get_impl(self, block, timeout);
+  return queue_get_args(self, args, kwargs, 1);
 }
 
 /* ---- the rest of the API
